@@ -1,0 +1,42 @@
+"""Command-line entry points. No logic lives here beyond argument handling."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from lamina.config import DEFAULT_ACCOUNT_ID, DEFAULT_PORT, DEFAULT_REGION, Config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lamina", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the Lamina server")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help=f"port to listen on (default {DEFAULT_PORT})")
+    serve.add_argument("--data-dir", type=Path, help="where state is kept (default ./.lamina)")
+    serve.add_argument("--region", help=f"default region (default {DEFAULT_REGION})")
+    serve.add_argument("--account-id", help=f"default account (default {DEFAULT_ACCOUNT_ID})")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--strict-runtimes", action="store_true", default=None,
+                       help="refuse python3.x functions whose exact interpreter is missing")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve_command(args)
+    return 2
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from lamina.server import run
+
+    config = Config.from_env(
+        host=args.host, port=args.port, data_dir=args.data_dir, region=args.region,
+        account_id=args.account_id, log_level=args.log_level,
+        strict_runtimes=args.strict_runtimes,
+    )
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return run(config)

@@ -1,0 +1,62 @@
+"""Every setting, default and limit an operator may change, in one frozen object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=lambda: Path(".lamina"))
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+    log_level: str = "info"
+    # Refuse a python3.x function whose exact interpreter is missing instead of using the nearest.
+    strict_runtimes: bool = False
+    # Seconds a new or updated function stays Pending / InProgress before it settles.
+    # AWS takes about a second; 0 settles as soon as the code is unpacked.
+    state_transition_delay: float = 0.0
+    # Seconds an idle execution environment is kept warm before it is reaped.
+    environment_idle_timeout: float = 300.0
+    # "auto" uses the strongest isolation the host allows; "none" disables it.
+    isolation: str = "auto"
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Config:
+        """Settings from LAMINA_* environment variables, then explicit overrides (flags)."""
+        env: dict[str, object] = {}
+        casts = {
+            "host": str,
+            "port": int,
+            "data_dir": Path,
+            "region": str,
+            "account_id": str,
+            "log_level": str,
+            "strict_runtimes": _flag,
+            "state_transition_delay": float,
+            "environment_idle_timeout": float,
+            "isolation": str,
+        }
+        for name, cast in casts.items():
+            raw = os.environ.get(f"LAMINA_{name.upper()}")
+            if raw is not None:
+                env[name] = cast(raw)
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**env)  # type: ignore[arg-type]
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,1 @@
+"""The Lambda control plane: functions, versions, aliases, code, runtimes."""
