@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import logging
 import re
 from pathlib import Path
@@ -44,7 +43,10 @@ class Lamina:
             tuple(lambda_model.shape_for("Runtime").enum), strict=config.strict_runtimes
         )
         self.functions = FunctionService(
-            self.storage, self.code, self.runtimes, self.clock,
+            self.storage,
+            self.code,
+            self.runtimes,
+            self.clock,
             settle_delay=config.state_transition_delay,
         )
         self.aliases = AliasService(self.storage, self.functions)
@@ -53,7 +55,7 @@ class Lamina:
         )
         self.lambda_service = RestJsonService(
             "lambda",
-            RestJsonProtocol(lambda_model),
+            RestJsonProtocol(lambda_model, self._check_lambda_request),
             {name: _bind(h) for name, h in self.control_plane.handlers().items()},
             LAMBDA_PATHS,
         )
@@ -66,12 +68,20 @@ class Lamina:
             on_shutdown=self.shutdown,
         )
 
+    def _check_lambda_request(self, operation: str, params: dict[str, Any]) -> None:
+        runtime = params.get("Runtime")
+        if runtime is not None and operation in ("CreateFunction", "UpdateFunctionConfiguration"):
+            self.runtimes.check_known(runtime)
+
     async def startup(self) -> None:
         await self.storage.open()
         await self.functions.settle_all()
         log.info(
             "Lamina %s ready: region %s, account %s, data in %s, interpreters %s",
-            __version__, self.config.region, self.config.account_id, self.config.data_dir,
+            __version__,
+            self.config.region,
+            self.config.account_id,
+            self.config.data_dir,
             ", ".join(f"{v[0]}.{v[1]}" for v in self.runtimes.interpreters),
         )
 
@@ -80,20 +90,24 @@ class Lamina:
         await self.storage.close()
 
     async def health(self, request: Request) -> Response:
-        return Response.json(200, {
-            "status": "ok" if self.gateway.ready else "starting",
-            "version": __version__,
-            "region": self.config.region,
-            "accountId": self.config.account_id,
-            "services": ["lambda"],
-        })
+        return Response.json(
+            200,
+            {
+                "status": "ok" if self.gateway.ready else "starting",
+                "version": __version__,
+                "region": self.config.region,
+                "accountId": self.config.account_id,
+                "services": ["lambda"],
+            },
+        )
 
     async def code_download(self, request: Request) -> Response:
         match = re.fullmatch(r"/_lamina/code/([A-Za-z0-9_-]+)\.zip", request.raw_path)
         data = self.code.read_zip(match[1]) if match else None
         if data is None:
-            return Response(404, [("Content-Type", "application/xml")],
-                            b"<Error><Code>NoSuchKey</Code></Error>")
+            return Response(
+                404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>"
+            )
         return Response(200, [("Content-Type", "application/zip")], data)
 
 
@@ -108,5 +122,3 @@ def _bind(handler: Any) -> Handler:
         return result
 
     return call
-
-

@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--region", help=f"default region (default {DEFAULT_REGION})")
     serve.add_argument("--account-id", help=f"default account (default {DEFAULT_ACCOUNT_ID})")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
-    serve.add_argument("--strict-runtimes", action="store_true", default=None,
-                       help="refuse python3.x functions whose exact interpreter is missing")
+    serve.add_argument(
+        "--strict-runtimes",
+        action="store_true",
+        default=None,
+        help="refuse python3.x functions whose exact interpreter is missing",
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve_command(args)
@@ -31,8 +35,12 @@ def serve_command(args: argparse.Namespace) -> int:
     from lamina.server import run
 
     config = Config.from_env(
-        host=args.host, port=args.port, data_dir=args.data_dir, region=args.region,
-        account_id=args.account_id, log_level=args.log_level,
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        region=args.region,
+        account_id=args.account_id,
+        log_level=args.log_level,
         strict_runtimes=args.strict_runtimes,
     )
     logging.basicConfig(

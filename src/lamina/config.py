@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class Config:
     def from_env(cls, **overrides: object) -> Config:
         """Settings from LAMINA_* environment variables, then explicit overrides (flags)."""
         env: dict[str, object] = {}
-        casts = {
+        casts: dict[str, Callable[[str], object]] = {
             "host": str,
             "port": int,
             "data_dir": Path,

@@ -10,7 +10,7 @@ from lamina.app import Lamina
 from lamina.config import Config
 
 
-class _Server(uvicorn.Server):  # type: ignore[misc]
+class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: Any) -> None:
         # uvicorn re-raises the signal after its graceful shutdown, which would make a
         # clean stop exit with -15; a stop we asked for is a success.
@@ -20,18 +20,20 @@ class _Server(uvicorn.Server):  # type: ignore[misc]
 
 def run(config: Config) -> int:
     lamina = Lamina(config)
-    server = _Server(uvicorn.Config(
-        lamina.gateway,
-        host=config.host,
-        port=config.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level=config.log_level,
-        access_log=False,
-        server_header=False,
-        date_header=False,
-        timeout_graceful_shutdown=10,
-    ))
+    server = _Server(
+        uvicorn.Config(
+            lamina.gateway,
+            host=config.host,
+            port=config.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            log_level=config.log_level,
+            access_log=False,
+            server_header=False,
+            date_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    )
     server.run()
     return 0 if server.started else 1

@@ -13,8 +13,11 @@ from tests.support.functions import ROLE, create, hello_zip, unique, zip_of
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
     response: Any = excinfo.value.response
-    return (response["Error"]["Code"], response["Error"]["Message"],
-            response["ResponseMetadata"]["HTTPStatusCode"])
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )
 
 
 def test_create_answers_pending_then_becomes_active(lambda_client: Any) -> None:
@@ -45,7 +48,8 @@ def test_errors_for_missing_invalid_and_duplicate(lambda_client: Any) -> None:
         lambda_client.get_function(FunctionName="does-not-exist")
     assert error_of(missing) == (
         "ResourceNotFoundException",
-        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:does-not-exist", 404,
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:does-not-exist",
+        404,
     )
     assert missing.value.response["Type"] == "User"
     with pytest.raises(ClientError) as invalid:
@@ -64,26 +68,44 @@ def test_errors_for_missing_invalid_and_duplicate(lambda_client: Any) -> None:
 
 def test_create_validation_matches_aws(lambda_client: Any) -> None:
     cases: list[tuple[dict[str, Any], str, str]] = [
-        ({"FunctionName": "a" * 65}, "InvalidParameterValueException",
-         f"1 validation error detected: Value '{'a' * 65}' at 'functionName' failed to satisfy"
-         " constraint: Member must have length less than or equal to 64"),
-        ({"Code": {"ZipFile": b"not a zip"}}, "InvalidParameterValueException",
-         "Could not unzip uploaded file. Please check your file, then try to upload again."),
-        ({"Runtime": "python3.7"}, "InvalidParameterValueException",
-         "The runtime parameter of python3.7 is no longer supported for creating or updating AWS"
-         " Lambda functions. We recommend you use a supported runtime while creating or updating"
-         " functions."),
-        ({"Role": "r1"}, "ValidationException",
-         "1 validation error detected: Value 'r1' at 'role' failed to satisfy constraint: Member"
-         " must satisfy regular expression pattern:"
-         r" arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"),
-        ({"Architectures": ["x86_64", "arm64"]}, "ValidationException",
-         "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to"
-         " satisfy constraint: Member must have length less than or equal to 1"),
-        ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException",
-         "Lambda was unable to configure your environment variables because the environment"
-         " variables you have provided contains reserved keys that are currently not supported"
-         " for modification. Reserved keys used in this request: AWS_REGION"),
+        (
+            {"FunctionName": "a" * 65},
+            "InvalidParameterValueException",
+            f"1 validation error detected: Value '{'a' * 65}' at 'functionName' failed to satisfy"
+            " constraint: Member must have length less than or equal to 64",
+        ),
+        (
+            {"Code": {"ZipFile": b"not a zip"}},
+            "InvalidParameterValueException",
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        ),
+        (
+            {"Runtime": "python3.7"},
+            "InvalidParameterValueException",
+            "The runtime parameter of python3.7 is no longer supported for creating or updating AWS"
+            " Lambda functions. We recommend you use a supported runtime while creating or updating"
+            " functions.",
+        ),
+        (
+            {"Role": "r1"},
+            "ValidationException",
+            "1 validation error detected: Value 'r1' at 'role' failed to satisfy constraint: Member"
+            " must satisfy regular expression pattern:"
+            r" arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
+        ),
+        (
+            {"Architectures": ["x86_64", "arm64"]},
+            "ValidationException",
+            "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to"
+            " satisfy constraint: Member must have length less than or equal to 1",
+        ),
+        (
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+            "InvalidParameterValueException",
+            "Lambda was unable to configure your environment variables because the environment"
+            " variables you have provided contains reserved keys that are currently not supported"
+            " for modification. Reserved keys used in this request: AWS_REGION",
+        ),
     ]
     for overrides, code, message in cases:
         with pytest.raises(ClientError) as excinfo:
@@ -124,8 +146,12 @@ def test_environment_size_limit(lambda_client: Any) -> None:
 def test_update_configuration_then_code(lambda_client: Any) -> None:
     name = create(lambda_client, Environment={"Variables": {}})["FunctionName"]
     updated = lambda_client.update_function_configuration(
-        FunctionName=name, Description="changed", Timeout=10, MemorySize=512,
-        Environment={"Variables": {"ENV_A": "a"}}, Runtime="python3.11",
+        FunctionName=name,
+        Description="changed",
+        Timeout=10,
+        MemorySize=512,
+        Environment={"Variables": {"ENV_A": "a"}},
+        Runtime="python3.11",
         LoggingConfig={"LogFormat": "JSON"},
     )
     assert updated["LastUpdateStatus"] == "InProgress"
@@ -133,21 +159,28 @@ def test_update_configuration_then_code(lambda_client: Any) -> None:
     assert updated["LastUpdateStatusReasonCode"] == "Creating"
     assert updated["Environment"] == {"Variables": {"ENV_A": "a"}}
     assert updated["LoggingConfig"] == {
-        "LogFormat": "JSON", "LogGroup": f"/aws/lambda/{name}",
-        "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO",
+        "LogFormat": "JSON",
+        "LogGroup": f"/aws/lambda/{name}",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "INFO",
     }
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
     config = lambda_client.get_function_configuration(FunctionName=name)
     assert config["LastUpdateStatus"] == "Successful"
     assert (config["Description"], config["Timeout"], config["Runtime"]) == (
-        "changed", 10, "python3.11")
+        "changed",
+        10,
+        "python3.11",
+    )
     with pytest.raises(ClientError) as stale:
         lambda_client.update_function_code(
-            FunctionName=name, ZipFile=zip_of({"handler.py": "x=1"}), RevisionId="stale")
+            FunctionName=name, ZipFile=zip_of({"handler.py": "x=1"}), RevisionId="stale"
+        )
     assert error_of(stale) == (
         "PreconditionFailedException",
         "The Revision Id provided does not match the latest Revision Id. Call the"
-        " GetFunction/GetAlias API to retrieve the latest Revision Id", 412,
+        " GetFunction/GetAlias API to retrieve the latest Revision Id",
+        412,
     )
     new_code = zip_of({"handler.py": "def handler(e, c):\n    return 2\n"})
     code_update = lambda_client.update_function_code(FunctionName=name, ZipFile=new_code)
@@ -166,7 +199,8 @@ def test_versions(lambda_client: Any) -> None:
     assert error_of(wrong_sha) == (
         "InvalidParameterValueException",
         f"CodeSHA256 (somenonexistentsha256) is different from current CodeSHA256 in $LATEST"
-        f" ({sha}). Please try again with the CodeSHA256 in $LATEST.", 400,
+        f" ({sha}). Please try again with the CodeSHA256 in $LATEST.",
+        400,
     )
     first = lambda_client.publish_version(FunctionName=name, Description="v1")
     assert first["ResponseMetadata"]["HTTPStatusCode"] == 201
@@ -194,7 +228,8 @@ def test_versions(lambda_client: Any) -> None:
     with pytest.raises(ClientError) as gone:
         lambda_client.get_function(FunctionName=name, Qualifier="1")
     assert error_of(gone)[1] == (
-        f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:1")
+        f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:1"
+    )
 
 
 def test_publish_on_create_and_qualified_names(lambda_client: Any) -> None:
@@ -213,13 +248,17 @@ def test_publish_on_create_and_qualified_names(lambda_client: Any) -> None:
     )
     with pytest.raises(ClientError) as region:
         lambda_client.get_function(
-            FunctionName=f"arn:aws:lambda:ap-southeast-1:000000000000:function:{name}")
+            FunctionName=f"arn:aws:lambda:ap-southeast-1:000000000000:function:{name}"
+        )
     assert error_of(region) == (
         "ResourceNotFoundException",
-        "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')", 404,
+        "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')",
+        404,
     )
     with pytest.raises(ClientError) as account:
-        lambda_client.get_function(FunctionName=f"arn:aws:lambda:us-east-1:111111111111:function:{name}")
+        lambda_client.get_function(
+            FunctionName=f"arn:aws:lambda:us-east-1:111111111111:function:{name}"
+        )
     assert error_of(account)[0::2] == ("AccessDeniedException", 403)
 
 

@@ -17,10 +17,16 @@ from tests.support.functions import create
 from tests.support.server import LiveServer
 
 
-def raw(server: LiveServer, method: str, path: str, body: bytes | None = None,
-        headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(server.url + path, data=body, method=method,
-                                     headers=headers or {})
+def raw(
+    server: LiveServer,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any, bytes]:
+    request = urllib.request.Request(
+        server.url + path, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, response.headers, response.read()
@@ -47,8 +53,9 @@ def test_state_survives_restart_and_sigterm_is_clean(fresh_server: LiveServer) -
     assert after["Configuration"] == before["Configuration"]
     assert after["Tags"] == {"k": "v"}
     assert client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
-    assert [v["Version"] for v in client.list_versions_by_function(FunctionName=name)[
-        "Versions"]] == ["$LATEST", "1"]
+    assert [
+        v["Version"] for v in client.list_versions_by_function(FunctionName=name)["Versions"]
+    ] == ["$LATEST", "1"]
     assert fresh_server.stop(signal.SIGINT) == 0
 
 
@@ -68,7 +75,8 @@ def test_pending_work_finishes_after_kill(tmp_path: Path) -> None:
     restarted = LiveServer(tmp_path / "data", port=slow.port).start()
     client = restarted.client()
     client.get_waiter("function_active_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+    )
     restarted.stop()
 
 
@@ -77,19 +85,22 @@ def test_update_conflicts_while_in_progress(tmp_path: Path) -> None:
     client = slow.client()
     name = create(client, wait=False)["FunctionName"]
     client.get_waiter("function_active_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+    )
     client.update_function_configuration(FunctionName=name, Description="1")
     with pytest.raises(ClientError) as busy:
         client.update_function_configuration(FunctionName=name, Description="2")
     assert error_of(busy) == (
         "ResourceConflictException",
         "The operation cannot be performed at this time. An update is in progress for"
-        f" resource: arn:aws:lambda:us-east-1:000000000000:function:{name}", 409,
+        f" resource: arn:aws:lambda:us-east-1:000000000000:function:{name}",
+        409,
     )
     before = client.get_function_configuration(FunctionName=name)
     assert before["LastUpdateStatus"] == "InProgress"
     client.get_waiter("function_updated_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+    )
     slow.stop()
 
 
@@ -99,8 +110,9 @@ def test_unknown_paths_and_bad_bodies_get_aws_errors(server: LiveServer) -> None
     assert "x-amzn-RequestId" in headers
     status, headers, body = raw(server, "GET", "/no/service/here")
     assert status == 404 and json.loads(body)["Type"] == "User"
-    status, headers, body = raw(server, "POST", "/2015-03-31/functions", b"{not json",
-                                {"Content-Type": "application/json"})
+    status, headers, body = raw(
+        server, "POST", "/2015-03-31/functions", b"{not json", {"Content-Type": "application/json"}
+    )
     assert status == 400
     assert headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
     assert "Traceback" not in body.decode()

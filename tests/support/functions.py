@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
+from typing import Any
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
-HELLO = '''
+HELLO = """
 def handler(event, context):
     return {"hello": event}
-'''
+"""
 
 
 def zip_of(files: dict[str, str], *, executable: tuple[str, ...] = ()) -> bytes:
@@ -32,7 +33,9 @@ def unique(prefix: str = "fn") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def create(client: object, name: str | None = None, *, wait: bool = True, **overrides: object) -> dict[str, object]:
+def create(
+    client: object, name: str | None = None, *, wait: bool = True, **overrides: object
+) -> dict[str, Any]:
     params: dict[str, object] = {
         "FunctionName": name or unique(),
         "Runtime": "python3.12",
@@ -41,7 +44,7 @@ def create(client: object, name: str | None = None, *, wait: bool = True, **over
         "Code": {"ZipFile": hello_zip()},
     }
     params.update(overrides)
-    response: dict[str, object] = client.create_function(**params)  # type: ignore[attr-defined]
+    response: dict[str, Any] = client.create_function(**params)  # type: ignore[attr-defined]
     if wait:
         client.get_waiter("function_active_v2").wait(  # type: ignore[attr-defined]
             FunctionName=params["FunctionName"], WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}

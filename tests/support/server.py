@@ -27,8 +27,14 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-                 args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.env = env or {}
@@ -43,9 +49,20 @@ class LiveServer:
     def start(self) -> LiveServer:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "lamina", "serve", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir), *self.args],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+                [
+                    sys.executable,
+                    "-m",
+                    "lamina",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                    *self.args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -73,11 +90,24 @@ class LiveServer:
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def client(self, service: str = "lambda", *, access_key: str = ACCESS_KEY,
-               region: str = "us-east-1", retries: int = 0) -> Any:
+    def client(
+        self,
+        service: str = "lambda",
+        *,
+        access_key: str = ACCESS_KEY,
+        region: str = "us-east-1",
+        retries: int = 0,
+        validate: bool = True,
+    ) -> Any:
         return boto3.client(
-            service, endpoint_url=self.url, region_name=region,
-            aws_access_key_id=access_key, aws_secret_access_key="test",
-            config=BotoConfig(retries={"max_attempts": retries + 1, "mode": "standard"},
-                              read_timeout=120),
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key="test",
+            config=BotoConfig(
+                retries={"max_attempts": retries + 1, "mode": "standard"},
+                read_timeout=120,
+                parameter_validation=validate,
+            ),
         )

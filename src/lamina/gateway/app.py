@@ -99,7 +99,10 @@ class Gateway:
         if service is None:
             return Response.json(
                 404,
-                {"Type": "User", "message": f"No service handles {request.method} {request.raw_path}"},
+                {
+                    "Type": "User",
+                    "message": f"No service handles {request.method} {request.raw_path}",
+                },
                 [("x-amzn-ErrorType", "UnknownOperationException")],
             )
         return await service.handle(request)

@@ -35,7 +35,9 @@ class Response:
     body: bytes = b""
 
     @classmethod
-    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    def json(
+        cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
         body = json.dumps(payload, separators=(",", ":")).encode()
         return cls(status, [("Content-Type", "application/json"), *(headers or [])], body)
 

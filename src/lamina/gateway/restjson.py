@@ -12,7 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -86,7 +86,14 @@ class _Layout:
 class RestJsonProtocol:
     """Routes, parses, validates and serializes requests of one rest-json service model."""
 
-    def __init__(self, service_model: Any) -> None:
+    def __init__(
+        self,
+        service_model: Any,
+        before_validation: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        # A service may raise its own error for a member before the model's checks run
+        # (Lambda reports an unknown Runtime as InvalidParameterValueException).
+        self._before_validation = before_validation
         self._service = service_model
         self._operations = [service_model.operation_model(n) for n in service_model.operation_names]
         self._routes = RouteTable(self._operations)
@@ -142,6 +149,8 @@ class RestJsonProtocol:
                 value = document.get(shape.serialization.get("name", name))
                 if value is not None:
                     params[name] = body_codec.read_value(shape, value)
+        if self._before_validation is not None:
+            self._before_validation(operation.name, params)
         if operation.input_shape is not None:
             self._validator.validate(operation.input_shape, params)
         return params

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from decimal import Decimal
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from lamina.errors import ValidationException

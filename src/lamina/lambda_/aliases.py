@@ -5,7 +5,11 @@ from __future__ import annotations
 import uuid
 
 from lamina.arns import LATEST
-from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
+from lamina.errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
 from lamina.lambda_ import messages
 from lamina.lambda_.functions import ALIAS, FunctionService
 from lamina.lambda_.models import Alias
@@ -49,11 +53,17 @@ class AliasService:
     ) -> Alias:
         await self._check_target(scope, function_name, function_version, weights or {})
         if await self.find(scope, function_name, name) is not None:
-            raise messages.ResourceConflictException(
+            raise ResourceConflictException(
                 f"Alias already exists: {scope.function_arn(function_name, name)}"
             )
-        alias = Alias(function_name, name, function_version, str(uuid.uuid4()), description,
-                      dict(weights or {}))
+        alias = Alias(
+            function_name,
+            name,
+            function_version,
+            str(uuid.uuid4()),
+            description,
+            dict(weights or {}),
+        )
         await self._save(scope, alias)
         return alias
 
@@ -80,8 +90,12 @@ class AliasService:
         new_weights = alias.additional_weights if weights is None else dict(weights)
         await self._check_target(scope, function_name, version, new_weights)
         updated = Alias(
-            function_name, name, version, str(uuid.uuid4()),
-            description if description is not None else alias.description, new_weights,
+            function_name,
+            name,
+            version,
+            str(uuid.uuid4()),
+            description if description is not None else alias.description,
+            new_weights,
         )
         await self._save(scope, updated)
         return updated

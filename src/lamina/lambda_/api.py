@@ -79,8 +79,12 @@ class LambdaControlPlane:
             )
         zip_file = _zip_from(p.get("Code", {}))
         config = await self.functions.create(
-            ctx.scope, name, _settings(p), zip_file,
-            tags=p.get("Tags") or {}, publish=bool(p.get("Publish")),
+            ctx.scope,
+            name,
+            _settings(p),
+            zip_file,
+            tags=p.get("Tags") or {},
+            publish=bool(p.get("Publish")),
         )
         return wire.function_configuration(config, ctx.scope)
 
@@ -89,9 +93,7 @@ class LambdaControlPlane:
         config = await self._config(ctx.scope, name, qualifier)
         function = await self.functions.get(ctx.scope, name)
         out: Output = {
-            "Configuration": wire.function_configuration(
-                config, ctx.scope, qualified=qualifier is not None
-            ),
+            "Configuration": wire.function_configuration(config, ctx.scope, qualifier=qualifier),
             "Code": {
                 "RepositoryType": "S3",
                 "Location": f"{ctx.base_url}/_lamina/code/{config.code_key}.zip",
@@ -104,18 +106,31 @@ class LambdaControlPlane:
     async def get_function_configuration(self, ctx: RequestContext, p: Params) -> Output:
         name, qualifier = ctx.scope.resolve(p["FunctionName"], p.get("Qualifier"))
         config = await self._config(ctx.scope, name, qualifier)
-        return wire.function_configuration(config, ctx.scope, qualified=qualifier is not None)
+        return wire.function_configuration(config, ctx.scope, qualifier=qualifier)
 
     async def list_functions(self, ctx: RequestContext, p: Params) -> Output:
         every_version = p.get("FunctionVersion") == "ALL"
         items: list[tuple[str, Output]] = []
         for function in await self.functions.list_functions(ctx.scope, after=None, limit=None):
-            items.append((f"{function.name}\x1f", wire.function_configuration(
-                function.latest, ctx.scope, qualified=every_version, listing=True)))
+            items.append(
+                (
+                    f"{function.name}\x1f",
+                    wire.function_configuration(
+                        function.latest,
+                        ctx.scope,
+                        qualifier=LATEST if every_version else None,
+                        listing=True,
+                    ),
+                )
+            )
             if every_version:
                 for version in await self.functions.list_versions(ctx.scope, function.name):
-                    items.append((f"{function.name}\x1f{int(version.version):010d}",
-                                  wire.function_configuration(version, ctx.scope, listing=True)))
+                    items.append(
+                        (
+                            f"{function.name}\x1f{int(version.version):010d}",
+                            wire.function_configuration(version, ctx.scope, listing=True),
+                        )
+                    )
         page, marker = _page(items, p.get("Marker"), p.get("MaxItems"))
         return _with_marker({"Functions": page}, marker)
 
@@ -129,9 +144,12 @@ class LambdaControlPlane:
         zip_file = _zip_from(p)
         architectures = p.get("Architectures")
         config = await self.functions.update_code(
-            ctx.scope, name, zip_file,
+            ctx.scope,
+            name,
+            zip_file,
             architectures=tuple(architectures) if architectures else None,
-            publish=bool(p.get("Publish")), dry_run=bool(p.get("DryRun")),
+            publish=bool(p.get("Publish")),
+            dry_run=bool(p.get("DryRun")),
             revision_id=p.get("RevisionId"),
         )
         return wire.function_configuration(config, ctx.scope)
@@ -155,7 +173,10 @@ class LambdaControlPlane:
         function = await self.functions.get(ctx.scope, name)
         configs = [function.latest, *await self.functions.list_versions(ctx.scope, name)]
         items = [
-            (f"{i:010d}", wire.function_configuration(c, ctx.scope, qualified=True, listing=True))
+            (
+                f"{i:010d}",
+                wire.function_configuration(c, ctx.scope, qualifier=c.version, listing=True),
+            )
             for i, c in enumerate(configs)
         ]
         page, marker = _page(items, p.get("Marker"), p.get("MaxItems"))
@@ -166,7 +187,11 @@ class LambdaControlPlane:
     async def create_alias(self, ctx: RequestContext, p: Params) -> Output:
         name, _ = ctx.scope.resolve(p["FunctionName"])
         alias = await self.aliases.create(
-            ctx.scope, name, p["Name"], p["FunctionVersion"], p.get("Description", ""),
+            ctx.scope,
+            name,
+            p["Name"],
+            p["FunctionVersion"],
+            p.get("Description", ""),
             _weights(p),
         )
         return wire.alias_configuration(alias, ctx.scope)
@@ -179,8 +204,12 @@ class LambdaControlPlane:
     async def update_alias(self, ctx: RequestContext, p: Params) -> Output:
         name, _ = ctx.scope.resolve(p["FunctionName"])
         alias = await self.aliases.update(
-            ctx.scope, name, p["Name"], function_version=p.get("FunctionVersion"),
-            description=p.get("Description"), weights=_weights(p),
+            ctx.scope,
+            name,
+            p["Name"],
+            function_version=p.get("FunctionVersion"),
+            description=p.get("Description"),
+            weights=_weights(p),
             revision_id=p.get("RevisionId"),
         )
         return wire.alias_configuration(alias, ctx.scope)
@@ -196,7 +225,8 @@ class LambdaControlPlane:
         items = [
             (alias.name, wire.alias_configuration(alias, ctx.scope))
             for alias in await self.aliases.list(ctx.scope, name)
-            if wanted is None or alias.function_version == wanted
+            if wanted is None
+            or alias.function_version == wanted
             or wanted in alias.additional_weights
         ]
         page, marker = _page(items, p.get("Marker"), p.get("MaxItems"))
@@ -292,8 +322,8 @@ def _zip_from(code: Params) -> bytes:
         return bytes(zip_file)
     if code.get("S3Bucket"):
         raise InvalidParameterValueException(
-            f"Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message:"
-            f" The specified bucket does not exist"
+            "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message:"
+            " The specified bucket does not exist"
         )
     if code.get("ImageUri"):
         raise InvalidParameterValueException(

@@ -17,9 +17,7 @@ from lamina.lambda_.models import code_key
 
 MAX_ZIPPED_BYTES = 52_428_800
 MAX_UNZIPPED_BYTES = 262_144_000
-BAD_ZIP_MESSAGE = (
-    "Could not unzip uploaded file. Please check your file, then try to upload again."
-)
+BAD_ZIP_MESSAGE = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
 
 @dataclass(frozen=True, slots=True)

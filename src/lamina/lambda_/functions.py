@@ -42,13 +42,28 @@ MAX_TIMEOUT = 900
 MAX_MEMORY = 10_240
 MAX_LAYERS = 5
 MAX_TAGS = 50
-RESERVED_ENV_KEYS = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-})
+RESERVED_ENV_KEYS = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
 
 
 def version_key(name: str, version: str) -> str:
@@ -72,7 +87,9 @@ class FunctionSettings:
     layers: tuple[str, ...] | None = None
     dead_letter_target: str | None = None
     kms_key_arn: str | None = None
-    logging: dict[str, str] | None = None  # LogFormat, ApplicationLogLevel, SystemLogLevel, LogGroup
+    logging: dict[str, str] | None = (
+        None  # LogFormat, ApplicationLogLevel, SystemLogLevel, LogGroup
+    )
 
 
 class FunctionService:
@@ -124,7 +141,7 @@ class FunctionService:
         return [FunctionConfig.from_doc(doc) for _, _, doc in rows]
 
     async def list_functions(
-        self, scope: Scope, *, after: str | None, limit: int
+        self, scope: Scope, *, after: str | None = None, limit: int | None = None
     ) -> list[Function]:
         rows = await self._storage.scan(FUNCTION, scope.key, after=after, limit=limit)
         return [Function.from_doc(doc) for _, _, doc in rows]
@@ -167,8 +184,9 @@ class FunctionService:
             ops: list[Put | Delete] = []
             if publish:
                 function, version = self._publish(function, None)
-                ops.append(Put(VERSION, scope.key, version_key(name, version.version),
-                               version.to_doc()))
+                ops.append(
+                    Put(VERSION, scope.key, version_key(name, version.version), version.to_doc())
+                )
             ops.append(Put(FUNCTION, scope.key, name, function.to_doc()))
             await self._storage.write(ops)
         self._settle_later(scope, name)
@@ -228,27 +246,32 @@ class FunctionService:
             if function.last_published is not None:
                 newest = await self.get_version(scope, name, function.last_published)
                 candidate = function.latest.replace(
-                    description=description if description is not None
+                    description=description
+                    if description is not None
                     else function.latest.description
                 )
                 if newest.publishable_fields() == candidate.publishable_fields():
                     return newest
             function, version = self._publish(function, description)
-            await self._storage.write([
-                Put(VERSION, scope.key, version_key(name, version.version), version.to_doc()),
-                Put(FUNCTION, scope.key, name, function.to_doc()),
-            ])
+            await self._storage.write(
+                [
+                    Put(VERSION, scope.key, version_key(name, version.version), version.to_doc()),
+                    Put(FUNCTION, scope.key, name, function.to_doc()),
+                ]
+            )
         return version
 
     async def delete(self, scope: Scope, name: str, qualifier: str | None) -> None:
         async with self._lock(scope, name):
             function = await self.get(scope, name)
             if qualifier is None:
-                await self._storage.write([
-                    Delete(FUNCTION, scope.key, name),
-                    DeletePrefix(VERSION, scope.key, f"{name}\x1f"),
-                    DeletePrefix(ALIAS, scope.key, f"{name}\x1f"),
-                ])
+                await self._storage.write(
+                    [
+                        Delete(FUNCTION, scope.key, name),
+                        DeletePrefix(VERSION, scope.key, f"{name}\x1f"),
+                        DeletePrefix(ALIAS, scope.key, f"{name}\x1f"),
+                    ]
+                )
             else:
                 await self._delete_version(scope, function, qualifier)
         self._changed(scope, name)
@@ -273,7 +296,10 @@ class FunctionService:
         """At start-up: finish every create or update a stop interrupted."""
         for scope_key, function in await self.all_functions():
             latest = function.latest
-            if latest.state is State.PENDING or latest.last_update_status is UpdateStatus.IN_PROGRESS:
+            if (
+                latest.state is State.PENDING
+                or latest.last_update_status is UpdateStatus.IN_PROGRESS
+            ):
                 account, region = scope_key.split("/", 1)
                 self._settle_later(Scope(account, region), function.name)
 
@@ -295,7 +321,10 @@ class FunctionService:
         if function is None:
             return
         latest = function.latest
-        if latest.state is not State.PENDING and latest.last_update_status is not UpdateStatus.IN_PROGRESS:
+        if (
+            latest.state is not State.PENDING
+            and latest.last_update_status is not UpdateStatus.IN_PROGRESS
+        ):
             return
         failure: tuple[str, str] | None = None
         try:
@@ -309,30 +338,45 @@ class FunctionService:
                 return
             if failure is None:
                 settled = latest.replace(
-                    state=State.ACTIVE, state_reason=None, state_reason_code=None,
-                    last_update_status=UpdateStatus.SUCCESSFUL, last_update_status_reason=None,
-                    last_update_status_reason_code=None, revision_id=_revision(),
+                    state=State.ACTIVE,
+                    state_reason=None,
+                    state_reason_code=None,
+                    last_update_status=UpdateStatus.SUCCESSFUL,
+                    last_update_status_reason=None,
+                    last_update_status_reason_code=None,
+                    revision_id=_revision(),
                 )
             elif latest.state is State.PENDING:
                 settled = latest.replace(
-                    state=State.FAILED, state_reason=failure[1], state_reason_code=failure[0],
-                    last_update_status=UpdateStatus.FAILED, last_update_status_reason=failure[1],
-                    last_update_status_reason_code=failure[0], revision_id=_revision(),
+                    state=State.FAILED,
+                    state_reason=failure[1],
+                    state_reason_code=failure[0],
+                    last_update_status=UpdateStatus.FAILED,
+                    last_update_status_reason=failure[1],
+                    last_update_status_reason_code=failure[0],
+                    revision_id=_revision(),
                 )
             else:
                 settled = latest.replace(
-                    last_update_status=UpdateStatus.FAILED, last_update_status_reason=failure[1],
-                    last_update_status_reason_code=failure[0], revision_id=_revision(),
+                    last_update_status=UpdateStatus.FAILED,
+                    last_update_status_reason=failure[1],
+                    last_update_status_reason_code=failure[0],
+                    revision_id=_revision(),
                 )
             ops: list[Put | Delete] = [
-                Put(FUNCTION, scope.key, name,
-                    Function(**{**_fields(current), "latest": settled}).to_doc())
+                Put(
+                    FUNCTION,
+                    scope.key,
+                    name,
+                    Function(**{**_fields(current), "latest": settled}).to_doc(),
+                )
             ]
             if latest.state is State.PENDING and current.last_published is not None:
                 # A version published by the create itself settles with $LATEST.
                 version = settled.replace(version=current.last_published)
-                ops.append(Put(VERSION, scope.key, version_key(name, version.version),
-                               version.to_doc()))
+                ops.append(
+                    Put(VERSION, scope.key, version_key(name, version.version), version.to_doc())
+                )
             await self._storage.write(ops)
         self._changed(scope, name)
 
@@ -366,9 +410,11 @@ class FunctionService:
         self, scope: Scope, function: Function, config: FunctionConfig
     ) -> FunctionConfig:
         config = config.replace(
-            last_modified=self._now(), revision_id=_revision(),
+            last_modified=self._now(),
+            revision_id=_revision(),
             last_update_status=UpdateStatus.IN_PROGRESS,
-            last_update_status_reason=CREATING_REASON, last_update_status_reason_code="Creating",
+            last_update_status_reason=CREATING_REASON,
+            last_update_status_reason_code="Creating",
         )
         await self._save(scope, Function(**{**_fields(function), "latest": config}))
         self._settle_later(scope, function.name)
@@ -385,10 +431,13 @@ class FunctionService:
         )
         if version.state is State.ACTIVE:
             version = version.replace(last_update_status=UpdateStatus.SUCCESSFUL)
-        updated = Function(**{
-            **_fields(function), "next_version": function.next_version + 1,
-            "last_published": number,
-        })
+        updated = Function(
+            **{
+                **_fields(function),
+                "next_version": function.next_version + 1,
+                "last_published": number,
+            }
+        )
         return updated, version
 
     async def _delete_version(self, scope: Scope, function: Function, qualifier: str) -> None:
@@ -403,7 +452,8 @@ class FunctionService:
             raise messages.function_not_found(scope.function_arn(function.name))
         aliases = await self._storage.scan(ALIAS, scope.key, prefix=f"{function.name}\x1f")
         users = sorted(
-            doc["name"] for _, _, doc in aliases
+            doc["name"]
+            for _, _, doc in aliases
             if doc["function_version"] == qualifier or qualifier in doc["additional_weights"]
         )
         if users:
@@ -423,8 +473,16 @@ class FunctionService:
             self._runtimes.check(settings.runtime)
             changes["runtime"] = settings.runtime
             changes["runtime_version_arn"] = runtime_version_arn(scope.region, settings.runtime)
-        for field in ("role", "handler", "description", "ephemeral_storage", "tracing_mode",
-                      "architectures", "dead_letter_target", "kms_key_arn"):
+        for field in (
+            "role",
+            "handler",
+            "description",
+            "ephemeral_storage",
+            "tracing_mode",
+            "architectures",
+            "dead_letter_target",
+            "kms_key_arn",
+        ):
             value = getattr(settings, field)
             if value is not None:
                 # An empty DLQ target or key ARN clears the setting.
@@ -456,17 +514,27 @@ def _blank_config(
 ) -> FunctionConfig:
     assert settings.runtime is not None and settings.handler is not None
     return FunctionConfig(
-        name=name, version=LATEST, runtime=settings.runtime, role=settings.role or "",
-        handler=settings.handler, code_sha256=package.sha256, code_size=package.size,
-        logging=LoggingConfig(log_group=f"/aws/lambda/{name}"), revision_id=_revision(),
-        last_modified=now, runtime_version_arn="",
+        name=name,
+        version=LATEST,
+        runtime=settings.runtime,
+        role=settings.role or "",
+        handler=settings.handler,
+        code_sha256=package.sha256,
+        code_size=package.size,
+        logging=LoggingConfig(log_group=f"/aws/lambda/{name}"),
+        revision_id=_revision(),
+        last_modified=now,
+        runtime_version_arn="",
     )
 
 
 def _fields(function: Function) -> dict[str, Any]:
     return {
-        "name": function.name, "latest": function.latest, "tags": function.tags,
-        "next_version": function.next_version, "last_published": function.last_published,
+        "name": function.name,
+        "latest": function.latest,
+        "tags": function.tags,
+        "next_version": function.next_version,
+        "last_published": function.last_published,
     }
 
 
@@ -488,7 +556,8 @@ def _check_environment(variables: dict[str, str]) -> None:
         raise InvalidParameterValueException(
             "Lambda was unable to configure your environment variables because the environment"
             " variables you have provided contains reserved keys that are currently not"
-            f" supported for modification. Reserved keys used in this request: {', '.join(reserved)}"
+            " supported for modification. Reserved keys used in this request:"
+            f" {', '.join(reserved)}"
         )
     measured = json.dumps(variables, separators=(",", ":"))
     if len(measured.encode()) > MAX_ENVIRONMENT_BYTES:

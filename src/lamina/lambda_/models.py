@@ -110,13 +110,23 @@ class FunctionConfig:
 
     def publishable_fields(self) -> tuple[Any, ...]:
         """What makes two versions the same; PublishVersion skips a version when equal."""
-        skip = {"version", "revision_id", "last_modified", "state", "state_reason",
-                "state_reason_code", "last_update_status", "last_update_status_reason",
-                "last_update_status_reason_code"}
+        skip = {
+            "version",
+            "revision_id",
+            "last_modified",
+            "state",
+            "state_reason",
+            "state_reason_code",
+            "last_update_status",
+            "last_update_status_reason",
+            "last_update_status_reason_code",
+        }
         return tuple(
-            getattr(self, f.name) if not isinstance(getattr(self, f.name), dict)
+            getattr(self, f.name)
+            if not isinstance(getattr(self, f.name), dict)
             else tuple(sorted(getattr(self, f.name).items()))
-            for f in dataclasses.fields(self) if f.name not in skip
+            for f in dataclasses.fields(self)
+            if f.name not in skip
         )
 
 

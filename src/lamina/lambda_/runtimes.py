@@ -17,10 +17,31 @@ log = logging.getLogger("lamina.runtimes")
 # AWS's own list of runtimes accepted for create and update, in the order its
 # enum error prints them (recorded Nov 2025).
 ACCEPTED_RUNTIMES = (
-    "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x",
-    "nodejs22.x", "java25", "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4",
-    "ruby3.2", "python3.8", "python3.9", "java17", "nodejs16.x", "dotnet10", "dotnet8",
-    "java11", "dotnet6", "nodejs18.x", "provided.al2", "java8.al2",
+    "nodejs20.x",
+    "python3.14",
+    "provided.al2023",
+    "python3.12",
+    "python3.13",
+    "nodejs24.x",
+    "nodejs22.x",
+    "java25",
+    "python3.10",
+    "python3.11",
+    "java21",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby3.2",
+    "python3.8",
+    "python3.9",
+    "java17",
+    "nodejs16.x",
+    "dotnet10",
+    "dotnet8",
+    "java11",
+    "dotnet6",
+    "nodejs18.x",
+    "provided.al2",
+    "java8.al2",
 )
 CUSTOM_RUNTIMES = ("provided.al2", "provided.al2023")
 
@@ -50,13 +71,17 @@ class RuntimeCatalog:
         self._strict = strict
         self.interpreters = discover_interpreters()
 
-    def check(self, runtime: str) -> RuntimeChoice:
-        """Refuse a runtime as AWS would, or as Lamina must; else say how it runs."""
+    def check_known(self, runtime: str) -> None:
+        """AWS checks the Runtime value itself, before the model's enum check."""
         if runtime not in self._model_runtimes and not runtime.startswith("arn:"):
             raise InvalidParameterValueException(
                 f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy"
                 f" enum value set: [{', '.join(ACCEPTED_RUNTIMES)}] or be a valid ARN"
             )
+
+    def check(self, runtime: str) -> RuntimeChoice:
+        """Refuse a runtime as AWS would, or as Lamina must; else say how it runs."""
+        self.check_known(runtime)
         if runtime not in ACCEPTED_RUNTIMES:
             raise InvalidParameterValueException(
                 f"The runtime parameter of {runtime} is no longer supported for creating or"

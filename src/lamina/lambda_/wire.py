@@ -9,13 +9,15 @@ from lamina.lambda_.scope import Scope
 
 
 def function_configuration(
-    config: FunctionConfig, scope: Scope, *, qualified: bool = False, listing: bool = False
+    config: FunctionConfig, scope: Scope, *, qualifier: str | None = None, listing: bool = False
 ) -> dict[str, Any]:
-    """FunctionConfiguration. Lists leave out state and runtime version, as AWS does."""
-    qualify = qualified or not config.is_latest
+    """FunctionConfiguration. The ARN carries the qualifier the caller used (a published
+    version always carries its number); lists leave out state and runtime version."""
+    if qualifier is None and not config.is_latest:
+        qualifier = config.version
     out: dict[str, Any] = {
         "FunctionName": config.name,
-        "FunctionArn": scope.function_arn(config.name, config.version if qualify else None),
+        "FunctionArn": scope.function_arn(config.name, qualifier),
         "Runtime": config.runtime,
         "Role": config.role,
         "Handler": config.handler,

@@ -133,9 +133,7 @@ class SqliteStorage:
 
 def _migrate(db: sqlite3.Connection) -> None:
     with db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
-        )
+        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
     applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
     for version, sql in migration_scripts():
         if version in applied:

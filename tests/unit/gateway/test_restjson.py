@@ -395,7 +395,7 @@ def test_recorded_qualifier_pattern_message() -> None:
     )
     assert message == (  # recorded
         "1 validation error detected: Value 'invalid!' at 'qualifier' failed to satisfy "
-        r"constraint: Member must satisfy regular expression pattern: \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+        f"constraint: Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}"
     )
 
 
@@ -550,8 +550,9 @@ def test_recorded_map_messages() -> None:
     )
     assert validation_message(alias({"$LATEST": 0.5})) == (  # recorded
         "1 validation error detected: Value '{$LATEST=0.5}' at "
-        "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length "
-        "less than or equal to 1024, Member must have length greater than or equal to 1, "
+        "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must "
+        "satisfy constraint: [Member must have length less than or equal to 1024, "
+        "Member must have length greater than or equal to 1, "
         "Member must satisfy regular expression pattern: [0-9]+]"
     )
 
