@@ -104,6 +104,16 @@ class SqliteStorage:
 
         await self._run(apply)
 
+    async def transact(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one transaction on the database thread (for SQLite-backed stores
+        with tables of their own; a PostgreSQL backend implements those stores itself)."""
+
+        def call(db: sqlite3.Connection) -> T:
+            with db:
+                return fn(db)
+
+        return await self._run(call)
+
     # --- thread side ------------------------------------------------------------------
 
     def _open(self, _: sqlite3.Connection | None) -> None:
