@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ import botocore.session
 from lamina import __version__
 from lamina.clock import Clock
 from lamina.config import Config
+from lamina.engine.admission import Limits, LocalAdmission
+from lamina.engine.invoke import Invoker
+from lamina.engine.resolver import FunctionResolver
 from lamina.gateway.app import Gateway
 from lamina.gateway.http import Request, Response
 from lamina.gateway.restjson import RestJsonProtocol
@@ -19,14 +23,18 @@ from lamina.gateway.restjson_service import Handler, RestJsonService
 from lamina.lambda_.aliases import AliasService
 from lamina.lambda_.api import LambdaControlPlane, RequestContext
 from lamina.lambda_.code_store import CodeStore
+from lamina.lambda_.concurrency import ConcurrencyService
+from lamina.lambda_.concurrency_api import ConcurrencyApi
 from lamina.lambda_.functions import FunctionService
+from lamina.lambda_.invoke_api import InvokeApi
 from lamina.lambda_.runtimes import RuntimeCatalog
 from lamina.lambda_.scope import Scope
+from lamina.sandbox import EnvironmentPool, FunctionImage
+from lamina.services.logs.store import LogStore
 from lamina.storage import SqliteStorage
 
 log = logging.getLogger("lamina")
 
-ACCOUNT_CONCURRENCY_LIMIT = 1000
 # Lambda's API paths all start with a date: /2015-03-31/functions, /2017-03-31/tags, ...
 LAMBDA_PATHS = r"^/20\d\d-\d\d-\d\d/"
 
@@ -50,13 +58,53 @@ class Lamina:
             settle_delay=config.state_transition_delay,
         )
         self.aliases = AliasService(self.storage, self.functions)
-        self.control_plane = LambdaControlPlane(
-            self.functions, self.aliases, ACCOUNT_CONCURRENCY_LIMIT
+        self.admission = LocalAdmission(
+            Limits(
+                account=config.account_concurrency,
+                min_unreserved=config.min_unreserved_concurrency,
+                scaling_burst=config.scaling_burst,
+                scaling_window=config.scaling_window,
+            ),
+            time.monotonic,
         )
+        self.concurrency = ConcurrencyService(
+            self.storage, self.functions, self.aliases, self.admission, self.clock
+        )
+        self.functions.on_delete.append(self.concurrency.forget)
+        self.control_plane = LambdaControlPlane(
+            self.functions, self.aliases, self.concurrency, self.admission
+        )
+        self.logs = LogStore(self.storage)
+        self.pool = EnvironmentPool(
+            work_dir=data_dir / "sandbox",
+            idle_timeout_s=config.environment_idle_timeout,
+            isolation=config.isolation,
+            log_sink=self._store_log,
+            hidden_paths=(data_dir,),
+        )
+        self.resolver = FunctionResolver(self.functions, self.aliases)
+        self.invoker = Invoker(
+            self.resolver,
+            self.pool,
+            self.code,
+            self.runtimes,
+            self.admission,
+            lambda: config.endpoint_url,
+        )
+        self.concurrency.provisioner = self.invoker.provision
+        self.concurrency.releaser = self.invoker.keep_provisioned
+        self.concurrency.image_key = self.invoker.image_key
+        self.functions.on_delete.append(self.invoker.forget_all)
+        self.functions.on_change.append(self.invoker.forget)
+        handlers = {
+            **self.control_plane.handlers(),
+            **ConcurrencyApi(self.concurrency).handlers(),
+            **InvokeApi(self.invoker).handlers(),
+        }
         self.lambda_service = RestJsonService(
             "lambda",
             RestJsonProtocol(lambda_model, self._check_lambda_request),
-            {name: _bind(h) for name, h in self.control_plane.handlers().items()},
+            {name: _bind(h) for name, h in handlers.items()},
             LAMBDA_PATHS,
         )
         self.gateway = Gateway(
@@ -73,9 +121,21 @@ class Lamina:
         if runtime is not None and operation in ("CreateFunction", "UpdateFunctionConfiguration"):
             self.runtimes.check_known(runtime)
 
+    def _store_log(self, image: FunctionImage, stream: str, text: str) -> None:
+        self.logs.append(f"{image.account_id}/{image.region}", image.log_group, stream, text)
+
     async def startup(self) -> None:
         await self.storage.open()
+        await self.logs.start()
+        await self.pool.start()
+        if self.pool.isolation_mode != "strict":
+            log.warning(
+                "ISOLATION IS WEAKER THAN STRICT: running in %s mode (%s)",
+                self.pool.isolation_mode,
+                self.pool.isolation_reason,
+            )
         await self.functions.settle_all()
+        await self.concurrency.load()
         log.info(
             "Lamina %s ready: region %s, account %s, data in %s, interpreters %s",
             __version__,
@@ -86,7 +146,10 @@ class Lamina:
         )
 
     async def shutdown(self) -> None:
-        await self.functions.drain()
+        await self.functions.close()
+        await self.concurrency.close()
+        await self.pool.aclose()
+        await self.logs.close()
         await self.storage.close()
 
     async def health(self, request: Request) -> Response:
@@ -98,6 +161,10 @@ class Lamina:
                 "region": self.config.region,
                 "accountId": self.config.account_id,
                 "services": ["lambda"],
+                "isolation": {
+                    "mode": self.pool.isolation_mode,
+                    "reason": self.pool.isolation_reason,
+                },
             },
         )
 
@@ -116,7 +183,10 @@ def _bind(handler: Any) -> Handler:
 
     async def call(request: Request, params: dict[str, Any]) -> dict[str, Any]:
         context = RequestContext(
-            Scope(request.account_id, request.region), request.request_id, request.base_url
+            Scope(request.account_id, request.region),
+            request.request_id,
+            request.base_url,
+            request.headers,
         )
         result: dict[str, Any] = await handler(context, params)
         return result

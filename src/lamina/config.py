@@ -29,6 +29,12 @@ class Config:
     environment_idle_timeout: float = 300.0
     # "auto" uses the strongest isolation the host allows; "none" disables it.
     isolation: str = "auto"
+    # Concurrent executions per account and region, and the part reservations must leave.
+    account_concurrency: int = 1000
+    min_unreserved_concurrency: int = 100
+    # New execution environments a function may add per scaling window (AWS: 1,000 per 10 s).
+    scaling_burst: int = 1000
+    scaling_window: float = 10.0
 
     @property
     def endpoint_url(self) -> str:
@@ -50,6 +56,10 @@ class Config:
             "state_transition_delay": float,
             "environment_idle_timeout": float,
             "isolation": str,
+            "account_concurrency": int,
+            "min_unreserved_concurrency": int,
+            "scaling_burst": int,
+            "scaling_window": float,
         }
         for name, cast in casts.items():
             raw = os.environ.get(f"LAMINA_{name.upper()}")

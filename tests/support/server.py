@@ -41,6 +41,7 @@ class LiveServer:
         self.args = args or []
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
+        self._clients: list[Any] = []
 
     @property
     def url(self) -> str:
@@ -82,6 +83,9 @@ class LiveServer:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
         assert self.process is not None
+        for client in self._clients:
+            client.close()  # their pooled connections would otherwise leak as warnings
+        self._clients.clear()
         if self.process.poll() is None:
             self.process.send_signal(sig)
         code = self.process.wait(timeout=timeout)
@@ -99,7 +103,7 @@ class LiveServer:
         retries: int = 0,
         validate: bool = True,
     ) -> Any:
-        return boto3.client(
+        client = boto3.client(
             service,
             endpoint_url=self.url,
             region_name=region,
@@ -111,3 +115,5 @@ class LiveServer:
                 parameter_validation=validate,
             ),
         )
+        self._clients.append(client)
+        return client

@@ -52,4 +52,6 @@ class RestJsonService:
         )
         output = await handler(request, params)
         status, headers, body = self.protocol.serialize_response(operation, output)
+        if body and not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", "application/json"))  # raw payloads (Invoke)
         return Response(status, headers, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from lamina.arns import LATEST
 from lamina.errors import (
@@ -11,7 +12,7 @@ from lamina.errors import (
     ResourceNotFoundException,
 )
 from lamina.lambda_ import messages
-from lamina.lambda_.functions import ALIAS, FunctionService
+from lamina.lambda_.functions import ALIAS, PROVISIONED, FunctionService
 from lamina.lambda_.models import Alias
 from lamina.lambda_.scope import Scope
 from lamina.storage import Delete, Put, Storage
@@ -25,6 +26,8 @@ class AliasService:
     def __init__(self, storage: Storage, functions: FunctionService) -> None:
         self._storage = storage
         self._functions = functions
+        # Told when an alias changes (the invoke engine's cache).
+        self.on_change: list[Callable[[Scope, str], None]] = []
 
     async def find(self, scope: Scope, function_name: str, name: str) -> Alias | None:
         doc = await self._storage.get(ALIAS, scope.key, alias_key(function_name, name))
@@ -102,11 +105,22 @@ class AliasService:
 
     async def delete(self, scope: Scope, function_name: str, name: str) -> None:
         await self._functions.get(scope, function_name)
-        await self._storage.write([Delete(ALIAS, scope.key, alias_key(function_name, name))])
+        await self._storage.write(
+            [
+                Delete(ALIAS, scope.key, alias_key(function_name, name)),
+                Delete(PROVISIONED, scope.key, alias_key(function_name, name)),
+            ]
+        )
+        self._changed(scope, function_name)
 
     async def _save(self, scope: Scope, alias: Alias) -> None:
         key = alias_key(alias.function_name, alias.name)
         await self._storage.write([Put(ALIAS, scope.key, key, alias.to_doc())])
+        self._changed(scope, alias.function_name)
+
+    def _changed(self, scope: Scope, function_name: str) -> None:
+        for listener in self.on_change:
+            listener(scope, function_name)
 
     async def _check_target(
         self, scope: Scope, function_name: str, version: str, weights: dict[str, float]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lamina.arns import LATEST, parse_function_ref
+from lamina.engine.admission import LocalAdmission
 from lamina.errors import InvalidParameterValueException
 from lamina.lambda_ import messages, wire
 from lamina.lambda_.aliases import AliasService
 from lamina.lambda_.code_store import MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES
+from lamina.lambda_.concurrency import ConcurrencyService
 from lamina.lambda_.functions import FunctionService, FunctionSettings
 from lamina.lambda_.scope import Scope
 
@@ -28,6 +30,7 @@ class RequestContext:
     scope: Scope
     request_id: str
     base_url: str  # how the client reached us, for URLs we hand back
+    headers: Mapping[str, str]  # lower-case names; for what the model does not carry
 
 
 Handler = Callable[[RequestContext, Params], Awaitable[Output]]
@@ -37,11 +40,16 @@ class LambdaControlPlane:
     """One method per operation, named as in the service model."""
 
     def __init__(
-        self, functions: FunctionService, aliases: AliasService, concurrency_limit: int
+        self,
+        functions: FunctionService,
+        aliases: AliasService,
+        concurrency: ConcurrencyService,
+        admission: LocalAdmission,
     ) -> None:
         self.functions = functions
         self.aliases = aliases
-        self._concurrency_limit = concurrency_limit
+        self._concurrency = concurrency
+        self._admission = admission
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -101,6 +109,9 @@ class LambdaControlPlane:
         }
         if function.tags:
             out["Tags"] = dict(function.tags)
+        reserved = await self._concurrency.get_reserved(ctx.scope, name)
+        if reserved is not None:
+            out["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
         return out
 
     async def get_function_configuration(self, ctx: RequestContext, p: Params) -> Output:
@@ -246,8 +257,8 @@ class LambdaControlPlane:
                 "TotalCodeSize": TOTAL_CODE_SIZE_LIMIT,
                 "CodeSizeUnzipped": MAX_UNZIPPED_BYTES,
                 "CodeSizeZipped": MAX_ZIPPED_BYTES,
-                "ConcurrentExecutions": self._concurrency_limit,
-                "UnreservedConcurrentExecutions": self._concurrency_limit,
+                "ConcurrentExecutions": self._admission.limits.account,
+                "UnreservedConcurrentExecutions": self._admission.unreserved_pool(ctx.scope.key),
             },
             "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(functions)},
         }

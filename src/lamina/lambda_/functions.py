@@ -37,6 +37,8 @@ log = logging.getLogger("lamina.functions")
 FUNCTION = "function"
 VERSION = "version"
 ALIAS = "alias"
+RESERVED = "reserved"  # reserved concurrency, by function name
+PROVISIONED = "provisioned"  # provisioned concurrency configs, by name and qualifier
 MAX_ENVIRONMENT_BYTES = 4 * 1024
 MAX_TIMEOUT = 900
 MAX_MEMORY = 10_240
@@ -111,6 +113,7 @@ class FunctionService:
         self._settling: set[asyncio.Task[None]] = set()
         # Listeners told when a function's configuration changes (the invoke engine's cache).
         self.on_change: list[Callable[[Scope, str], None]] = []
+        self.on_delete: list[Callable[[Scope, str], None]] = []  # the whole function went
 
     # --- reads ------------------------------------------------------------------------
 
@@ -270,8 +273,12 @@ class FunctionService:
                         Delete(FUNCTION, scope.key, name),
                         DeletePrefix(VERSION, scope.key, f"{name}\x1f"),
                         DeletePrefix(ALIAS, scope.key, f"{name}\x1f"),
+                        Delete(RESERVED, scope.key, name),
+                        DeletePrefix(PROVISIONED, scope.key, f"{name}\x1f"),
                     ]
                 )
+                for listener in self.on_delete:
+                    listener(scope, name)
             else:
                 await self._delete_version(scope, function, qualifier)
         self._changed(scope, name)
@@ -303,8 +310,10 @@ class FunctionService:
                 account, region = scope_key.split("/", 1)
                 self._settle_later(Scope(account, region), function.name)
 
-    async def drain(self) -> None:
-        """Wait for background settling (used at shutdown and in tests)."""
+    async def close(self) -> None:
+        """Stop background settling; what it had not finished, the next start finishes."""
+        for task in self._settling:
+            task.cancel()
         while self._settling:
             await asyncio.gather(*self._settling, return_exceptions=True)
 
@@ -368,7 +377,13 @@ class FunctionService:
                     FUNCTION,
                     scope.key,
                     name,
-                    Function(**{**_fields(current), "latest": settled}).to_doc(),
+                    Function(
+                        **{
+                            **_fields(current),
+                            "latest": settled,
+                            "serving": settled if failure is None else current.serving,
+                        }
+                    ).to_doc(),
                 )
             ]
             if latest.state is State.PENDING and current.last_published is not None:
@@ -394,6 +409,7 @@ class FunctionService:
 
     async def _save(self, scope: Scope, function: Function) -> None:
         await self._storage.write([Put(FUNCTION, scope.key, function.name, function.to_doc())])
+        self._changed(scope, function.name)
 
     async def _get_for_update(self, scope: Scope, name: str, revision_id: str | None) -> Function:
         function = await self.get(scope, name)
@@ -462,7 +478,12 @@ class FunctionService:
                 "Unable to delete version because the following aliases reference it:"
                 f" [{', '.join(users)}]"
             )
-        await self._storage.write([Delete(VERSION, scope.key, key)])
+        await self._storage.write(
+            [
+                Delete(VERSION, scope.key, key),
+                Delete(PROVISIONED, scope.key, f"{function.name}\x1f{qualifier}"),
+            ]
+        )
 
     def _apply(
         self, scope: Scope, config: FunctionConfig, settings: FunctionSettings
@@ -535,6 +556,7 @@ def _fields(function: Function) -> dict[str, Any]:
         "tags": function.tags,
         "next_version": function.next_version,
         "last_published": function.last_published,
+        "serving": function.serving,
     }
 
 

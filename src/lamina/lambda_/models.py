@@ -139,6 +139,9 @@ class Function:
     tags: dict[str, str] = field(default_factory=dict)
     next_version: int = 1
     last_published: str | None = None  # the newest published version number
+    # The $LATEST configuration invocations use: the last one that settled successfully,
+    # so an update in progress keeps serving the previous code and settings.
+    serving: FunctionConfig | None = None
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -147,6 +150,7 @@ class Function:
             "tags": self.tags,
             "next_version": self.next_version,
             "last_published": self.last_published,
+            "serving": None if self.serving is None else self.serving.to_doc(),
         }
 
     @classmethod
@@ -157,6 +161,7 @@ class Function:
             tags=doc["tags"],
             next_version=doc["next_version"],
             last_published=doc["last_published"],
+            serving=None if doc.get("serving") is None else FunctionConfig.from_doc(doc["serving"]),
         )
 
 

@@ -1,0 +1,1 @@
+"""The invoke engine: qualifier resolution, invocation, and (later) admission and async queues."""

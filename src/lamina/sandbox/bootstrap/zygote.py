@@ -1,0 +1,338 @@
+"""Fork server for execution environments (runs under the function's interpreter).
+
+Started once per interpreter with ``python -I -S zygote.py <config-json>`` and a
+SOCK_SEQPACKET control socket (fd number in the config). It preloads the runtime, optionally builds
+a private mount namespace that hides the host (strict mode), then forks one child
+per ``spawn`` request. Children finish their own sandbox (pid/mount/ipc namespaces,
+cgroup, rlimits, uid) and either run the preloaded runtime or exec a custom
+bootstrap. Standard library only, Python 3.8-3.13, never imports lamina.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib.util
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+SYS_MOVE_MOUNT = 429  # same number on every architecture (new syscall table)
+MOVE_MOUNT_F_EMPTY_PATH = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
+SLOTS = "/var/.slots"
+LAYERS = "/var/.layers"
+MAX_LAYERS = 5
+
+_libc: Any = None
+
+
+def _sys(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+    return result
+
+
+def _mount(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None
+) -> None:
+    _sys(
+        _libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() if data else None,
+        ),
+        "mount %s" % target,
+    )
+
+
+def _read_only(target: str) -> None:
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def _attach(tree_fd: int, target: str) -> None:
+    _sys(
+        _libc.syscall(SYS_MOVE_MOUNT, tree_fd, b"", -100, target.encode(), MOVE_MOUNT_F_EMPTY_PATH),
+        "move_mount %s" % target,
+    )
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def build_host_view(config: dict[str, Any]) -> None:
+    """Make this process's mount namespace the template every child copies."""
+    _sys(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    reveal = [sys.base_prefix, sys.prefix, *config.get("reveal", [])]
+    # Open everything still needed before the tmpfs layers hide it.
+    held = [(p, os.open(p, os.O_PATH)) for p in dict.fromkeys(reveal) if os.path.exists(p)]
+    runtime_dir = os.open(config["runtime_dir"], os.O_PATH)
+    hidden: list[str] = []
+    for path in sorted(set(config.get("hide", [])) | {"/var", "/tmp"}, key=len):
+        if os.path.isdir(path) and not _under(path, hidden):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+            hidden.append(path)
+    revealed: list[str] = []
+    for path, fd in sorted(held, key=lambda item: len(item[0])):
+        if not _under(path, hidden) or _under(path, revealed):
+            os.close(fd)
+            continue
+        revealed.append(path)
+        if os.path.isdir("/proc/self/fd/%d" % fd):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
+        _mount("/proc/self/fd/%d" % fd, path, None, MS_BIND | MS_REC, None)
+        _read_only(path)
+        os.close(fd)
+    for sub in (
+        "task",
+        "runtime",
+        ".slots",
+        *("%s/%d" % (LAYERS[5:], i) for i in range(MAX_LAYERS)),
+    ):
+        os.makedirs("/var/" + sub, exist_ok=True)
+    _mount("/proc/self/fd/%d" % runtime_dir, "/var/runtime", None, MS_BIND, None)
+    _read_only("/var/runtime")
+    os.close(runtime_dir)
+    _mount("tmpfs", SLOTS, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700")
+    for path in hidden:
+        _read_only(path)
+    _read_only("/")
+
+
+def make_slot(msg: dict[str, Any]) -> None:
+    path = "%s/%d" % (SLOTS, msg["slot"])
+    if os.path.ismount(path):
+        return
+    os.makedirs(path, exist_ok=True)
+    _mount(
+        "tmpfs",
+        path,
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        "size=%dm,mode=700,uid=%d,gid=%d" % (msg["size_mb"], msg["uid"], msg["gid"]),
+    )
+
+
+def drop_slot(msg: dict[str, Any]) -> None:
+    path = "%s/%d" % (SLOTS, msg["slot"])
+    if os.path.ismount(path):
+        _libc.umount2(path.encode(), MNT_DETACH)
+    if os.path.isdir(path):
+        os.rmdir(path)
+
+
+def _enter_sandbox(msg: dict[str, Any], fds: list[int]) -> None:
+    """Runs in the child, as root, before the uid drop."""
+    _sys(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(CLONE_NEWNS)")
+    _attach(fds[1], "/var/task")
+    layers = fds[2:]
+    if len(layers) == 1:
+        _attach(layers[0], "/opt")
+    elif layers:
+        points = ["%s/%d" % (LAYERS, i) for i in range(len(layers))]
+        for fd, point in zip(layers, points):
+            _attach(fd, point)
+        # Later layers win, and overlayfs gives priority to the leftmost lowerdir.
+        lower = ":".join(reversed(points))
+        _mount("overlay", "/opt", "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, "lowerdir=" + lower)
+        for point in points:
+            _libc.umount2(point.encode(), MNT_DETACH)
+    _mount("%s/%d" % (SLOTS, msg["slot"]), "/tmp", None, MS_BIND, None)
+    _libc.umount2(SLOTS.encode(), MNT_DETACH)
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+
+
+def _child(msg: dict[str, Any], fds: list[int], runtime: Any) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    log_fd = fds[0]
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.setsid()
+    if msg.get("strict"):
+        _enter_sandbox(msg, fds)
+    if msg.get("cgroup_procs"):
+        with open(msg["cgroup_procs"], "w") as f:
+            f.write("0")
+    for name, value in msg.get("rlimits", {}).items():
+        resource.setrlimit(getattr(resource, "RLIMIT_" + name.upper()), (value, value))
+    if msg.get("uid") is not None:
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        os.setgroups([])
+        os.setresgid(msg["gid"], msg["gid"], msg["gid"])
+        os.setresuid(msg["uid"], msg["uid"], msg["uid"])
+    # Set after the uid change (which clears it): the environment dies with its zygote.
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.chdir(msg["cwd"])
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+    env = msg["env"]
+    argv = msg.get("argv")
+    if argv:
+        try:
+            os.execve(argv[0], argv, env)
+        except OSError as exc:
+            os.write(2, ("exec %s: %s\n" % (argv[0], exc.strerror)).encode())
+            os._exit(127)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path[:] = msg["sys_path"] + [p for p in sys.path if p]
+    sys.argv = [msg["cwd"]]
+    gc.unfreeze()
+    runtime.main()
+
+
+def _recv(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    data, ancdata, _flags, _addr = sock.recvmsg(1 << 20, socket.CMSG_SPACE(16 * 4))
+    fds: list[int] = []
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(payload) - len(payload) % 4
+            fds.extend(struct.unpack("%di" % (usable // 4), payload[:usable]))
+    if not data:
+        return None, fds
+    return json.loads(data), fds
+
+
+def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
+    sock.send(json.dumps(msg).encode())
+
+
+def _spawn(msg: dict[str, Any], fds: list[int], runtime: Any, pid_ns: int | None) -> int:
+    if pid_ns is not None:
+        _sys(_libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid != 0 and pid_ns is not None:
+        # Later children must not join this one's namespace.
+        _sys(_libc.setns(pid_ns, CLONE_NEWPID), "setns")
+    if pid < 0:
+        raise OSError("fork failed")
+    if pid == 0:
+        code = 70
+        try:
+            _child(msg, fds, runtime)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+    return pid
+
+
+def serve(config: dict[str, Any], runtime: Any) -> None:
+    control = socket.socket(fileno=int(config["control_fd"]))
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    strict = bool(config.get("strict"))
+    pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY) if strict else None
+    gc.collect()
+    if hasattr(gc, "freeze"):
+        gc.freeze()  # keeps the GC from dirtying shared pages in children
+    _send(control, {"op": "ready", "pid": os.getpid(), "python": "%d.%d" % sys.version_info[:2]})
+    while True:
+        ready, _, _ = select.select([control.fileno(), wake_r], [], [])
+        if wake_r in ready:
+            os.read(wake_r, 512)
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                _send(control, {"op": "exit", "pid": pid, "status": status})
+        if control.fileno() not in ready:
+            continue
+        msg, fds = _recv(control)
+        if msg is None:
+            return
+        reply: dict[str, Any] = {"op": "done", "id": msg.get("id")}
+        try:
+            if msg["op"] == "spawn":
+                reply["pid"] = _spawn(dict(msg, strict=strict), fds, runtime, pid_ns)
+            elif msg["op"] == "slot" and strict:
+                make_slot(msg)
+            elif msg["op"] == "drop_slot" and strict:
+                drop_slot(msg)
+        except Exception as exc:
+            reply["error"] = "%s: %s" % (type(exc).__name__, exc)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _send(control, reply)
+
+
+def load_runtime() -> Any:
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "_lamina_bootstrap_runtime", os.path.join(here, "runtime.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    global _libc
+    config = json.loads(sys.argv[1])
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.syscall.restype = ctypes.c_long
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    runtime = load_runtime()
+    if config.get("strict"):
+        build_host_view(config)
+    serve(config, runtime)
+
+
+if __name__ == "__main__":
+    main()

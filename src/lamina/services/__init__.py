@@ -1,0 +1,1 @@
+"""Embedded AWS-compatible services (queues today; topics, buses, buckets, logs later)."""

@@ -1,0 +1,1 @@
+"""CloudWatch Logs-style storage of function logs (the read API comes later)."""

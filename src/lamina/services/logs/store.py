@@ -1,0 +1,112 @@
+"""Function log lines written in batches: invocations never wait for the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from lamina.storage import SqliteStorage
+
+log = logging.getLogger("lamina.logs")
+
+FLUSH_INTERVAL = 0.05  # seconds between batched writes
+
+INSERT_STREAM = """
+INSERT INTO log_streams (scope, log_group, log_stream, created, first_event, last_event)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope, log_group, log_stream) DO UPDATE SET
+    first_event = COALESCE(log_streams.first_event, excluded.first_event),
+    last_event = excluded.last_event
+"""
+INSERT_EVENT = """
+INSERT INTO log_events (scope, log_group, log_stream, timestamp, ingestion, message)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+SELECT_STREAM = """
+SELECT timestamp, message FROM log_events
+WHERE scope = ? AND log_group = ? AND log_stream = ? ORDER BY id
+"""
+SELECT_GROUP = """
+SELECT log_stream, timestamp, message FROM log_events
+WHERE scope = ? AND log_group = ? ORDER BY id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    scope: str
+    group: str
+    stream: str
+    timestamp: int  # epoch milliseconds
+    message: str
+
+
+class LogStore:
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+        self._pending: list[LogEvent] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    def append(self, scope: str, group: str, stream: str, text: str) -> None:
+        """Queue an invocation's text, one event per line, stamped now."""
+        now = int(time.time() * 1000)
+        for line in text.splitlines():
+            self._pending.append(LogEvent(scope, group, stream, now, line))
+        self._wakeup.set()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            await self._storage.transact(lambda db: _write(db, batch))
+
+    async def stream_events(self, scope: str, group: str, stream: str) -> list[tuple[int, str]]:
+        await self.flush()
+        return await self._storage.transact(
+            lambda db: list(db.execute(SELECT_STREAM, (scope, group, stream)))
+        )
+
+    async def group_events(self, scope: str, group: str) -> list[tuple[str, int, str]]:
+        await self.flush()
+        return await self._storage.transact(
+            lambda db: list(db.execute(SELECT_GROUP, (scope, group)))
+        )
+
+    async def _flush_loop(self) -> None:
+        while not self._closing:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await asyncio.sleep(FLUSH_INTERVAL)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("writing function logs failed")
+        await self.flush()
+
+
+def _write(db: sqlite3.Connection, batch: list[LogEvent]) -> None:
+    ingestion = int(time.time() * 1000)
+    streams: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for event in batch:
+        key = (event.scope, event.group, event.stream)
+        first, _ = streams.get(key, (event.timestamp, event.timestamp))
+        streams[key] = (first, event.timestamp)
+    for (scope, group, stream), (first, last) in streams.items():
+        db.execute(INSERT_STREAM, (scope, group, stream, first, first, last))
+    db.executemany(
+        INSERT_EVENT,
+        [(e.scope, e.group, e.stream, e.timestamp, ingestion, e.message) for e in batch],
+    )

@@ -1,0 +1,157 @@
+"""Hostile functions against strict isolation (runs as root, like CI)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lamina.sandbox.isolation import uid_base
+from tests.sandbox.harness import body, invocation, make_image, open_pool, run
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="strict isolation needs root")
+
+SNOOP = {
+    "handler.py": """
+        import os
+        def handler(event, context):
+            out = {}
+            for path in event["paths"]:
+                try:
+                    with open(path) as f:
+                        out[path] = f.read()
+                except OSError as exc:
+                    out[path] = type(exc).__name__
+            out["uid"] = os.getuid()
+            out["pid"] = os.getpid()
+            out["procs"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
+            out["task"] = sorted(os.listdir("/var/task"))
+            for target in ("/var/task/new", "/etc/new", "/tmp/new"):
+                try:
+                    open(target, "w").close()
+                    out[target] = "written"
+                except OSError as exc:
+                    out[target] = type(exc).__name__
+            return out
+    """
+}
+
+
+def test_cannot_read_other_code_or_data_dir(tmp_path: Path, code: Callable[..., Path]) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "lamina.db").write_text("secret rows")
+    (data_dir / "lamina.db").chmod(0o644)
+    victim = code({"handler.py": "SECRET = 'victim code'\n"})
+    (victim / "handler.py").chmod(0o644)
+    snoop = make_image(code(SNOOP), function_name="snoop")
+    paths = [
+        str(data_dir / "lamina.db"),
+        str(victim / "handler.py"),
+        "/root/.bashrc",
+        str(tmp_path / "w" / "runtime" / "boto3" / "__init__.py"),
+    ]
+
+    async def scenario() -> None:
+        async with open_pool(tmp_path / "w", hidden_paths=[data_dir], isolation="strict") as pool:
+            assert pool.isolation_mode == "strict"
+            out = body(await pool.invoke(snoop, invocation({"paths": paths})))
+            for path in paths:
+                assert out[path] in ("FileNotFoundError", "PermissionError"), path
+            assert out["uid"] >= 200_000
+            assert out["pid"] == 1 and out["procs"] == ["1"]
+            assert out["task"] == ["handler.py"]
+            assert out["/var/task/new"] in ("OSError", "PermissionError")
+            assert out["/etc/new"] in ("OSError", "PermissionError")
+            assert out["/tmp/new"] == "written"
+            other = make_image(code(SNOOP), function_name="other")
+            uid2 = body(await pool.invoke(other, invocation({"paths": []})))["uid"]
+            assert uid2 != out["uid"]
+
+    run(scenario())
+
+
+def test_fork_bomb_is_contained(tmp_path: Path, code: Callable[..., Path]) -> None:
+    bomb = make_image(
+        code(
+            {
+                "handler.py": """
+                    import os, time
+                    def handler(event, context):
+                        children = 0
+                        try:
+                            while children < 5000:
+                                if os.fork() == 0:
+                                    time.sleep(60)
+                                    os._exit(0)
+                                children += 1
+                        except OSError as exc:
+                            return [children, exc.errno]
+                        return [children, 0]
+                """
+            }
+        ),
+        function_name="bomb",
+        memory_mb=512,
+        timeout_s=20,
+    )
+    calm = make_image(
+        code({"handler.py": "def handler(e, c):\n    return 'calm'\n"}), function_name="calm"
+    )
+
+    async def scenario() -> None:
+        async with open_pool(tmp_path / "w", isolation="strict") as pool:
+            result = await pool.invoke(bomb, invocation())
+            if result.error_type is None:
+                children, errno = body(result)
+                assert children < 1024 and errno == 11  # EAGAIN from RLIMIT_NPROC
+            else:  # or the memory cgroup killed it first
+                assert result.error_type in ("Runtime.OutOfMemory", "Runtime.ExitError")
+            assert (await pool.invoke(calm, invocation())).payload == b'"calm"'
+            pool.retire(bomb.key)
+        uid_dirs = [
+            p
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and uid_base() <= (_uid(p) or 0) < uid_base() + 10_000
+        ]
+        assert uid_dirs == []
+
+    run(scenario())
+
+
+def _uid(proc: Path) -> int | None:
+    try:
+        for line in (proc / "status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def test_memory_limit_and_tmp_size(tmp_path: Path, code: Callable[..., Path]) -> None:
+    image = make_image(
+        code(
+            {
+                "handler.py": """
+                    def handler(event, context):
+                        try:
+                            with open("/tmp/fill", "wb") as f:
+                                f.write(b"x" * (40 * 1024 * 1024))
+                        except OSError as exc:
+                            return exc.errno
+                        return 0
+                """
+            }
+        ),
+        ephemeral_storage_mb=16,
+        memory_mb=256,
+    )
+
+    async def scenario() -> None:
+        async with open_pool(tmp_path / "w", isolation="strict") as pool:
+            assert body(await pool.invoke(image, invocation())) == 28  # ENOSPC
+
+    run(scenario())
