@@ -31,6 +31,7 @@ from lamina.lambda_.runtimes import RuntimeCatalog
 from lamina.lambda_.scope import Scope
 from lamina.sandbox import EnvironmentPool, FunctionImage
 from lamina.services.logs.store import LogStore
+from lamina.services.sqs import build_sqs_service
 from lamina.storage import SqliteStorage
 
 log = logging.getLogger("lamina")
@@ -107,8 +108,14 @@ class Lamina:
             {name: _bind(h) for name, h in handlers.items()},
             LAMBDA_PATHS,
         )
+        self.sqs = build_sqs_service(
+            self.storage,
+            self.clock,
+            default_region=config.region,
+            default_account=config.account_id,
+        )
         self.gateway = Gateway(
-            [self.lambda_service],
+            [self.lambda_service, self.sqs],
             {"health": self.health, "code": self.code_download},
             default_account=config.account_id,
             default_region=config.region,
@@ -160,7 +167,7 @@ class Lamina:
                 "version": __version__,
                 "region": self.config.region,
                 "accountId": self.config.account_id,
-                "services": ["lambda"],
+                "services": ["lambda", "sqs"],
                 "isolation": {
                     "mode": self.pool.isolation_mode,
                     "reason": self.pool.isolation_reason,
