@@ -8,14 +8,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import botocore.session
-
 from lamina import __version__
 from lamina.clock import Clock
 from lamina.config import Config
 from lamina.engine.admission import Limits, LocalAdmission
+from lamina.engine.async_invoke import AsyncInvoker
+from lamina.engine.async_queue import AsyncEventQueue
+from lamina.engine.destinations import Deliveries
+from lamina.engine.dispatcher import AsyncDispatcher
 from lamina.engine.invoke import Invoker
+from lamina.engine.metrics import MetricsSink, NoMetrics
 from lamina.engine.resolver import FunctionResolver
+from lamina.engine.retry import RetryPolicy
 from lamina.gateway.app import Gateway
 from lamina.gateway.http import Request, Response
 from lamina.gateway.restjson import RestJsonProtocol
@@ -25,8 +29,11 @@ from lamina.lambda_.api import LambdaControlPlane, RequestContext
 from lamina.lambda_.code_store import CodeStore
 from lamina.lambda_.concurrency import ConcurrencyService
 from lamina.lambda_.concurrency_api import ConcurrencyApi
+from lamina.lambda_.event_invoke_config import EventInvokeConfigService
+from lamina.lambda_.event_invoke_config_api import EventInvokeConfigApi
 from lamina.lambda_.functions import FunctionService
 from lamina.lambda_.invoke_api import InvokeApi
+from lamina.lambda_.model import lambda_service_model
 from lamina.lambda_.runtimes import RuntimeCatalog
 from lamina.lambda_.scope import Scope
 from lamina.sandbox import EnvironmentPool, FunctionImage
@@ -47,7 +54,7 @@ class Lamina:
         self.storage = SqliteStorage(data_dir / "lamina.db")
         self.code = CodeStore(data_dir / "code")
         self.clock = Clock()
-        lambda_model = botocore.session.get_session().get_service_model("lambda")
+        lambda_model = lambda_service_model()
         self.runtimes = RuntimeCatalog(
             tuple(lambda_model.shape_for("Runtime").enum), strict=config.strict_runtimes
         )
@@ -76,6 +83,7 @@ class Lamina:
             self.functions, self.aliases, self.concurrency, self.admission
         )
         self.logs = LogStore(self.storage)
+        self.metrics: MetricsSink = NoMetrics()
         self.pool = EnvironmentPool(
             work_dir=data_dir / "sandbox",
             idle_timeout_s=config.environment_idle_timeout,
@@ -91,16 +99,23 @@ class Lamina:
             self.runtimes,
             self.admission,
             lambda: config.endpoint_url,
+            self.metrics,
         )
         self.concurrency.provisioner = self.invoker.provision
         self.concurrency.releaser = self.invoker.keep_provisioned
         self.concurrency.image_key = self.invoker.image_key
         self.functions.on_delete.append(self.invoker.forget_all)
         self.functions.on_change.append(self.invoker.forget)
+        self.event_invoke_configs = EventInvokeConfigService(
+            self.storage, self.functions, self.aliases, self.clock
+        )
+        self.async_queue = AsyncEventQueue(self.storage)
+        self.async_invoker = AsyncInvoker(self.async_queue, self.resolver, self.metrics)
         handlers = {
             **self.control_plane.handlers(),
             **ConcurrencyApi(self.concurrency).handlers(),
-            **InvokeApi(self.invoker).handlers(),
+            **EventInvokeConfigApi(self.event_invoke_configs).handlers(),
+            **InvokeApi(self.invoker, self.async_invoker).handlers(),
         }
         self.lambda_service = RestJsonService(
             "lambda",
@@ -114,9 +129,23 @@ class Lamina:
             default_region=config.region,
             default_account=config.account_id,
         )
+        self.dispatcher = AsyncDispatcher(
+            self.async_queue,
+            self.invoker,
+            self.event_invoke_configs,
+            Deliveries(self.sqs, self.async_invoker.invoke_function, self.metrics),
+            self.admission,
+            RetryPolicy(time_scale=config.time_scale),
+            self.metrics,
+        )
         self.gateway = Gateway(
             [self.lambda_service, self.sqs],
-            {"health": self.health, "code": self.code_download},
+            {
+                "health": self.health,
+                "code": self.code_download,
+                "async-events": self.async_events,
+                "concurrency": self.concurrency_in_use,
+            },
             default_account=config.account_id,
             default_region=config.region,
             on_startup=self.startup,
@@ -143,6 +172,7 @@ class Lamina:
             )
         await self.functions.settle_all()
         await self.concurrency.load()
+        await self.dispatcher.start()
         log.info(
             "Lamina %s ready: region %s, account %s, data in %s, interpreters %s",
             __version__,
@@ -153,6 +183,7 @@ class Lamina:
         )
 
     async def shutdown(self) -> None:
+        await self.dispatcher.close()
         await self.functions.close()
         await self.concurrency.close()
         await self.pool.aclose()
@@ -174,6 +205,16 @@ class Lamina:
                 },
             },
         )
+
+    async def async_events(self, request: Request) -> Response:
+        """Every accepted asynchronous event of the caller's account and region, with its
+        outcome (null while queued), why, and whether its deliveries are done."""
+        scope = Scope(request.account_id, request.region).key
+        return Response.json(200, {"events": await self.async_queue.outcomes(scope)})
+
+    async def concurrency_in_use(self, request: Request) -> Response:
+        """Concurrent executions per account/region and function, now."""
+        return Response.json(200, {"concurrentExecutions": self.admission.snapshot()})
 
     async def code_download(self, request: Request) -> Response:
         match = re.fullmatch(r"/_lamina/code/([A-Za-z0-9_-]+)\.zip", request.raw_path)

@@ -20,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--account-id", help=f"default account (default {DEFAULT_ACCOUNT_ID})")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
+        "--time-scale",
+        type=float,
+        help="multiply platform-side waits (async retry delays, backoff, event age);"
+        " 0.01 turns a minute into 0.6 s",
+    )
+    serve.add_argument(
         "--strict-runtimes",
         action="store_true",
         default=None,
@@ -42,6 +48,7 @@ def serve_command(args: argparse.Namespace) -> int:
         account_id=args.account_id,
         log_level=args.log_level,
         strict_runtimes=args.strict_runtimes,
+        time_scale=args.time_scale,
     )
     logging.basicConfig(
         level=config.log_level.upper(),

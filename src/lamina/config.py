@@ -35,6 +35,9 @@ class Config:
     # New execution environments a function may add per scaling window (AWS: 1,000 per 10 s).
     scaling_burst: int = 1000
     scaling_window: float = 10.0
+    # Multiplies every platform-side wait (async retry delays, backoff, event ages), so that
+    # tests and demos run the real policies in seconds: 0.01 turns a minute into 0.6 s.
+    time_scale: float = 1.0
 
     @property
     def endpoint_url(self) -> str:
@@ -60,6 +63,7 @@ class Config:
             "min_unreserved_concurrency": int,
             "scaling_burst": int,
             "scaling_window": float,
+            "time_scale": float,
         }
         for name, cast in casts.items():
             raw = os.environ.get(f"LAMINA_{name.upper()}")

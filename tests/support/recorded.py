@@ -55,8 +55,8 @@ def assert_matches(actual: Any, expected: Any, path: str = "$") -> None:
         for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_matches(a, e, f"{path}[{index}]")
         return
-    if isinstance(expected, str) and (expected == "date" or _TOKEN.search(expected)):
-        text = actual if isinstance(actual, str) else json.dumps(actual)
+    if isinstance(expected, str) and (expected in ("date", "datetime") or _TOKEN.search(expected)):
+        text = actual if isinstance(actual, str) else json.dumps(actual, default=str)
         assert _pattern(expected).fullmatch(text), f"{path}: {actual!r} does not match {expected!r}"
         return
     assert actual == expected, f"{path}: {actual!r} != {expected!r}"
@@ -64,7 +64,7 @@ def assert_matches(actual: Any, expected: Any, path: str = "$") -> None:
 
 @cache
 def _pattern(expected: str) -> re.Pattern[str]:
-    if expected == "date":
+    if expected in ("date", "datetime"):
         return re.compile(r".+")
     parts = _TOKEN.split(expected)
     tokens = _TOKEN.findall(expected)

@@ -111,6 +111,10 @@ class LocalAdmission:
         elif not was_reserved and reserved is not None:
             state.unreserved_in_use -= running
 
+    def reserved(self, scope: str, function: str) -> int | None:
+        state = self._scopes.get(scope)
+        return None if state is None else state.reserved.get(function)
+
     def reserved_total(self, scope: str) -> int:
         state = self._scopes.get(scope)
         return sum(state.reserved.values()) if state else 0

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from lamina.arns import LATEST
 from lamina.engine.admission import Admission
+from lamina.engine.metrics import MetricsSink, NoMetrics
 from lamina.engine.resolver import FunctionResolver, Target
+from lamina.errors import TooManyRequestsException
 from lamina.lambda_.code_store import CodeStore
 from lamina.lambda_.models import FunctionConfig
 from lamina.lambda_.runtimes import RuntimeCatalog
@@ -44,7 +46,9 @@ class Invoker:
         runtimes: RuntimeCatalog,
         admission: Admission,
         endpoint_url: Callable[[], str],
+        metrics: MetricsSink | None = None,
     ) -> None:
+        self._metrics: MetricsSink = metrics or NoMetrics()
         self.resolver = resolver
         self._pool = pool
         self._admission = admission
@@ -80,9 +84,14 @@ class Invoker:
     async def run(self, request: InvokeRequest, target: Target) -> InvokeOutcome:
         """Take a concurrency lease (or raise the 429), run, and always give the lease back."""
         image = self._image(request.scope, target.config)
-        lease = self._admission.acquire(
-            request.scope.key, target.config.name, cold=not self._pool.has_idle(image.key)
-        )
+        scope_key, name = request.scope.key, target.config.name
+        try:
+            lease = self._admission.acquire(
+                scope_key, name, cold=not self._pool.has_idle(image.key)
+            )
+        except TooManyRequestsException:
+            self._metrics.throttle(scope=scope_key, function=name, qualifier=request.qualifier)
+            raise
         try:
             result = await self._pool.invoke(
                 image,
@@ -97,6 +106,14 @@ class Invoker:
             )
         finally:
             lease.release()
+        self._metrics.invocation(
+            scope=scope_key,
+            function=name,
+            qualifier=request.qualifier,
+            executed_version=target.executed_version,
+            duration_ms=result.duration_ms,
+            error=result.function_error is not None,
+        )
         return InvokeOutcome(target, result)
 
     async def provision(self, scope: Scope, config: FunctionConfig, count: int) -> bool:

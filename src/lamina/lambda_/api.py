@@ -142,8 +142,8 @@ class LambdaControlPlane:
                             wire.function_configuration(version, ctx.scope, listing=True),
                         )
                     )
-        page, marker = _page(items, p.get("Marker"), p.get("MaxItems"))
-        return _with_marker({"Functions": page}, marker)
+        found, marker = page(items, p.get("Marker"), p.get("MaxItems"))
+        return _with_marker({"Functions": found}, marker)
 
     async def delete_function(self, ctx: RequestContext, p: Params) -> Output:
         name, qualifier = ctx.scope.resolve(p["FunctionName"], p.get("Qualifier"))
@@ -190,8 +190,8 @@ class LambdaControlPlane:
             )
             for i, c in enumerate(configs)
         ]
-        page, marker = _page(items, p.get("Marker"), p.get("MaxItems"))
-        return _with_marker({"Versions": page}, marker)
+        found, marker = page(items, p.get("Marker"), p.get("MaxItems"))
+        return _with_marker({"Versions": found}, marker)
 
     # --- aliases ----------------------------------------------------------------------
 
@@ -240,8 +240,8 @@ class LambdaControlPlane:
             or alias.function_version == wanted
             or wanted in alias.additional_weights
         ]
-        page, marker = _page(items, p.get("Marker"), p.get("MaxItems"))
-        return _with_marker({"Aliases": page}, marker)
+        found, marker = page(items, p.get("Marker"), p.get("MaxItems"))
+        return _with_marker({"Aliases": found}, marker)
 
     # --- account and tags -------------------------------------------------------------
 
@@ -350,17 +350,20 @@ def _weights(p: Params) -> dict[str, float] | None:
     return dict(routing.get("AdditionalVersionWeights") or {})
 
 
-def _page(
+def page(
     items: Sequence[tuple[str, T]], marker: str | None, max_items: int | None
 ) -> tuple[list[T], str | None]:
     """Marker pagination over (sort key, item); the marker is the last key, encoded."""
     limit = max_items or DEFAULT_PAGE
-    start_after = base64.urlsafe_b64decode(marker.encode()).decode() if marker else None
+    try:
+        start_after = base64.urlsafe_b64decode(marker.encode()).decode() if marker else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidParameterValueException(f"Invalid marker: {marker}") from exc
     remaining = [(k, v) for k, v in items if start_after is None or k > start_after]
-    page = remaining[:limit]
+    chosen = remaining[:limit]
     more = len(remaining) > limit
-    next_marker = base64.urlsafe_b64encode(page[-1][0].encode()).decode() if more else None
-    return [v for _, v in page], next_marker
+    next_marker = base64.urlsafe_b64encode(chosen[-1][0].encode()).decode() if more else None
+    return [v for _, v in chosen], next_marker
 
 
 def _with_marker(out: Output, marker: str | None) -> Output:

@@ -6,38 +6,54 @@ import base64
 import binascii
 import json
 
-from lamina.engine.invoke import Invoker, InvokeRequest
-from lamina.engine.trace import trace_header
-from lamina.errors import (
-    AwsError,
-    InvalidRequestContentException,
-    RequestEntityTooLargeException,
+from lamina.engine.async_invoke import (
+    MAX_EVENT_PAYLOAD,
+    MAX_INVOKE_ASYNC_PAYLOAD,
+    AsyncInvoker,
+    payload_too_large,
 )
+from lamina.engine.invoke import Invoker, InvokeRequest
+from lamina.engine.trace import new_trace_header, trace_header
+from lamina.errors import InvalidRequestContentException, RequestEntityTooLargeException
 from lamina.gateway.restjson_body import load_json
-from lamina.lambda_.api import Output, Params, RequestContext
+from lamina.lambda_.api import Handler, Output, Params, RequestContext
 
 MAX_SYNC_PAYLOAD = 6_291_456
 MAX_CLIENT_CONTEXT = 3_583
 LOG_TAIL_BYTES = 4_096
 
 
-class EventInvocationsUnavailable(AwsError):
-    code = "NotImplementedException"
-    status = 501
-    message_key = "message"
-
-
 class InvokeApi:
-    def __init__(self, invoker: Invoker) -> None:
+    def __init__(self, invoker: Invoker, async_invoker: AsyncInvoker) -> None:
         self._invoker = invoker
+        self._async = async_invoker
 
-    def handlers(self) -> dict[str, object]:
-        return {"Invoke": self.invoke}
+    def handlers(self) -> dict[str, Handler]:
+        return {"Invoke": self.invoke, "InvokeAsync": self.invoke_async}
+
+    async def invoke_async(self, ctx: RequestContext, p: Params) -> Output:
+        """The deprecated InvokeAsync: an Event invocation with a 256 KB limit, no tracing."""
+        name, qualifier = ctx.scope.resolve(p["FunctionName"])
+        payload: bytes = p.get("InvokeArgs") or b"{}"
+        if len(payload) <= MAX_INVOKE_ASYNC_PAYLOAD and payload.strip():
+            load_json(payload)
+        await self._async.accept(
+            ctx.scope,
+            name,
+            qualifier,
+            payload,
+            ctx.request_id,
+            new_trace_header(),
+            limit=MAX_INVOKE_ASYNC_PAYLOAD,
+        )
+        return {"Status": 202}
 
     async def invoke(self, ctx: RequestContext, p: Params) -> Output:
         name, qualifier = ctx.scope.resolve(p["FunctionName"], p.get("Qualifier"))
         invocation_type = p.get("InvocationType") or "RequestResponse"
         payload: bytes = p.get("Payload") or b""
+        if invocation_type == "Event" and len(payload) > MAX_EVENT_PAYLOAD:
+            raise payload_too_large(len(payload), MAX_EVENT_PAYLOAD)
         if len(payload) > MAX_SYNC_PAYLOAD:
             raise RequestEntityTooLargeException(
                 f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction"
@@ -56,11 +72,14 @@ class InvokeApi:
             trace_id=trace_header(ctx.headers.get("x-amzn-trace-id")),
             client_context=_client_context(p.get("ClientContext")),
         )
+        if invocation_type == "Event":
+            await self._async.accept(
+                ctx.scope, name, qualifier, payload, ctx.request_id, request.trace_id
+            )
+            return {"StatusCode": 202}
         target = await self._invoker.resolve(request)
         if invocation_type == "DryRun":
             return {"StatusCode": 204}
-        if invocation_type == "Event":
-            raise EventInvocationsUnavailable("Lamina does not run Event invocations yet.")
         outcome = await self._invoker.run(request, target)
         result = outcome.result
         out: Output = {
