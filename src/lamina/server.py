@@ -31,6 +31,7 @@ def run(config: Config) -> int:
             log_level=config.log_level,
             access_log=False,
             server_header=False,
+            proxy_headers=False,  # no proxy in front; its middleware costs every request
             date_header=False,
             timeout_graceful_shutdown=10,
         )

@@ -6,11 +6,14 @@ import base64
 import json
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from tests.contract.test_functions import error_of
 from tests.support.functions import create, zip_of
@@ -304,3 +307,52 @@ def test_provisioned_zero_is_a_validation_error(server: LiveServer) -> None:
             FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=0
         ),
     )
+
+
+def test_every_lease_comes_back_after_a_storm(tmp_path: Path) -> None:
+    """Timeouts, crashes and clients that hang up: afterwards concurrency reads zero."""
+    server = LiveServer(tmp_path / "data").start()
+    try:
+        client = server.client()
+        name = sleeper(client, Timeout=1)
+        impatient = boto3.client(
+            "lambda",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=BotoConfig(read_timeout=0.3, retries={"max_attempts": 1}),
+        )
+        payloads = [{"sleep": 3}, {"crash": True}, {"sleep": 0.8}] * 4
+        errors: list[BaseException] = []
+
+        def storm(payload: dict[str, Any], hang_up: bool) -> None:
+            caller = impatient if hang_up else server.client()
+            try:
+                caller.invoke(FunctionName=name, Payload=json.dumps(payload).encode())
+            except ReadTimeoutError as error:
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=storm, args=(p, i % 3 == 2)) for i, p in enumerate(payloads)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        assert in_use(server) > 0
+        for thread in threads:
+            thread.join()
+        impatient.close()
+        assert errors, "no client hung up"
+        deadline = time.monotonic() + 15
+        while in_use(server) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert in_use(server) == 0
+    finally:
+        server.stop()
+
+
+def in_use(server: LiveServer) -> int:
+    with urllib.request.urlopen(f"{server.url}/_lamina/concurrency") as response:
+        snapshot = json.loads(response.read())["concurrentExecutions"]
+    return sum(sum(functions.values()) for functions in snapshot.values())

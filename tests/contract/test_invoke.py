@@ -302,3 +302,30 @@ def test_pending_function_cannot_be_invoked(tmp_path: Any) -> None:
         )
     finally:
         slow.stop()
+
+
+def test_logs_are_stored_per_function_and_stream(fresh_server: Any) -> None:
+    import re
+    import sqlite3
+
+    fresh_server.start()
+    client = fresh_server.client()
+    name = function(client, "def handler(e, c):\n    print('hello from the function')\n")
+    response, _ = invoke(client, name)
+    request_id = response["ResponseMetadata"]["RequestId"]
+    fresh_server.stop()
+    with sqlite3.connect(fresh_server.data_dir / "lamina.db") as db:
+        rows = db.execute(
+            "SELECT log_stream, message FROM log_events WHERE scope = ? AND log_group = ?"
+            " ORDER BY id",
+            ("000000000000/us-east-1", f"/aws/lambda/{name}"),
+        ).fetchall()
+    streams = {stream for stream, _ in rows}
+    assert len(streams) == 1
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", streams.pop())
+    messages = [message for _, message in rows]
+    assert messages[0].startswith("INIT_START Runtime Version: python:3.12")
+    assert f"START RequestId: {request_id} Version: $LATEST" in messages
+    assert "hello from the function" in messages
+    assert f"END RequestId: {request_id}" in messages
+    assert messages[-1].startswith(f"REPORT RequestId: {request_id}\tDuration: ")

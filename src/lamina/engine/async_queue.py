@@ -42,7 +42,7 @@ WHERE request_id = ?
 """
 SETTLE = """
 UPDATE async_events SET outcome = ?, reason = ?, attempts = ?, last_result = ?,
-    lease_until = NULL, settled_at = ?
+    lease_until = NULL, settled_at = ?, delivered = ?
 WHERE request_id = ? AND outcome IS NULL
 """
 MARK_DELIVERED = "UPDATE async_events SET delivered = 1 WHERE request_id = ?"
@@ -76,46 +76,25 @@ class AsyncEvent:
 class AsyncEventQueue:
     def __init__(self, storage: SqliteStorage) -> None:
         self._storage = storage
-        self._waiting: list[tuple[AsyncEvent, float, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writes = _WriteBatcher(storage)
         self.arrived = asyncio.Event()  # set whenever a new event is committed
 
     async def accept(self, event: AsyncEvent, due_at: float) -> None:
         """Return once the event is durable; concurrent acceptances share one commit."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((event, due_at, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_batches())
-        await done
-
-    async def _write_batches(self) -> None:
-        while self._waiting:
-            await asyncio.sleep(0)  # let this loop tick's acceptances join the batch
-            batch, self._waiting = self._waiting, []
-            rows = [
-                (
-                    e.request_id,
-                    e.scope,
-                    e.function_name,
-                    e.qualifier,
-                    e.payload,
-                    e.trace_id,
-                    e.enqueued_at,
-                    due,
-                )
-                for e, due, _ in batch
-            ]
-            try:
-                await self._storage.transact(_inserter(rows))
-            except Exception as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
-            self.arrived.set()
+        await self._writes.run(
+            INSERT,
+            (
+                event.request_id,
+                event.scope,
+                event.function_name,
+                event.qualifier,
+                event.payload,
+                event.trace_id,
+                event.enqueued_at,
+                due_at,
+            ),
+        )
+        self.arrived.set()
 
     async def release_leases(self) -> None:
         """At start-up (one node): claims of a stopped process are void."""
@@ -138,19 +117,27 @@ class AsyncEventQueue:
             _dump(event.last_result),
             event.request_id,
         )
-        await self._storage.transact(lambda db: db.execute(RESCHEDULE, params))
+        await self._writes.run(RESCHEDULE, params)
 
-    async def settle(self, event: AsyncEvent, outcome: str, reason: str, now: float) -> bool:
-        """Record the outcome; False when the event had already settled."""
-        params = (outcome, reason, event.attempts, _dump(event.last_result), now, event.request_id)
-
-        def write(db: sqlite3.Connection) -> bool:
-            return db.execute(SETTLE, params).rowcount == 1
-
-        return await self._storage.transact(write)
+    async def settle(
+        self, event: AsyncEvent, outcome: str, reason: str, now: float, *, deliveries: bool
+    ) -> bool:
+        """Record the outcome (and, with nothing to deliver, that delivery is done);
+        False when the event had already settled."""
+        result = _dump(event.last_result)
+        params = (
+            outcome,
+            reason,
+            event.attempts,
+            result,
+            now,
+            0 if deliveries else 1,
+            event.request_id,
+        )
+        return await self._writes.run(SETTLE, params) == 1
 
     async def mark_delivered(self, request_id: str) -> None:
-        await self._storage.transact(lambda db: db.execute(MARK_DELIVERED, (request_id,)))
+        await self._writes.run(MARK_DELIVERED, (request_id,))
 
     async def undelivered(self) -> list[AsyncEvent]:
         rows = await self._storage.transact(lambda db: list(db.execute(UNDELIVERED)))
@@ -171,11 +158,45 @@ class AsyncEventQueue:
         ]
 
 
-def _inserter(rows: list[tuple[Any, ...]]) -> Callable[[sqlite3.Connection], None]:
-    def insert(db: sqlite3.Connection) -> None:
-        db.executemany(INSERT, rows)
+class _WriteBatcher:
+    """Statements issued in the same loop tick (or while a write is running) share one
+    transaction; each caller gets its own row count once that transaction committed."""
 
-    return insert
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+        self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def run(self, sql: str, params: tuple[Any, ...]) -> int:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((sql, params, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+        return await done
+
+    async def _write(self) -> None:
+        while self._pending:
+            await asyncio.sleep(0)  # let this tick's writes join the batch
+            batch, self._pending = self._pending, []
+            try:
+                counts = await self._storage.transact(_executor(batch))
+            except Exception as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, _, done), count in zip(batch, counts, strict=True):
+                if not done.done():
+                    done.set_result(count)
+
+
+def _executor(
+    batch: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]],
+) -> Callable[[sqlite3.Connection], list[int]]:
+    def execute(db: sqlite3.Connection) -> list[int]:
+        return [db.execute(sql, params).rowcount for sql, params, _ in batch]
+
+    return execute
 
 
 def _event(row: Sequence[Any], outcome: str | None = None) -> AsyncEvent:

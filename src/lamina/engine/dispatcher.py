@@ -126,8 +126,9 @@ class AsyncDispatcher:
                 scope, event.function_name, event.qualifier
             )
         except ResourceNotFoundException:
-            await self._queue.settle(event, "Dropped", "the function no longer exists", time.time())
-            await self._queue.mark_delivered(event.request_id)
+            await self._queue.settle(
+                event, "Dropped", "the function no longer exists", time.time(), deliveries=False
+            )
             self._count(event, "AsyncEventsDropped")
             return
         except AwsError as error:  # e.g. an update in progress: a system error, back off
@@ -202,11 +203,17 @@ class AsyncDispatcher:
             await self._queue.reschedule(event, time.time() + decision.delay)
             return
         condition = decision.condition
-        if not await self._queue.settle(event, condition.value, _reason(condition), time.time()):
+        destination, dead_letter = _targets(condition, target, config)
+        deliveries = bool(destination or dead_letter)
+        settled = await self._queue.settle(
+            event, condition.value, _reason(condition), time.time(), deliveries=deliveries
+        )
+        if not settled:
             return  # settled elsewhere already
         if condition is not Condition.SUCCESS:
             self._count(event, "AsyncEventsDropped")
-        await self._deliver(event, condition, target, config)
+        if deliveries:
+            await self._deliver(event, condition, target, config)
 
     async def _deliver(
         self,
@@ -215,12 +222,7 @@ class AsyncDispatcher:
         target: Target | None,
         config: EventInvokeConfig | None,
     ) -> None:
-        destination = None
-        if config is not None:
-            destination = (
-                config.on_success if condition is Condition.SUCCESS else (config.on_failure)
-            )
-        dead_letter = target.config.dead_letter_target if target is not None else None
+        destination, dead_letter = _targets(condition, target, config)
         await self._deliveries.deliver(event, condition, destination, dead_letter)
         await self._queue.mark_delivered(event.request_id)
 
@@ -242,6 +244,19 @@ class AsyncDispatcher:
         self._metrics.async_metric(
             scope=event.scope, function=event.function_name, name=name, value=1.0, unit="Count"
         )
+
+
+def _targets(
+    condition: Condition, target: Target | None, config: EventInvokeConfig | None
+) -> tuple[str | None, str | None]:
+    """The destination and the dead-letter target an outcome is delivered to."""
+    destination = None
+    if config is not None:
+        destination = config.on_success if condition is Condition.SUCCESS else config.on_failure
+    dead_letter = None
+    if condition is not Condition.SUCCESS and target is not None:
+        dead_letter = target.config.dead_letter_target
+    return destination, dead_letter
 
 
 def _max_age(config: EventInvokeConfig | None) -> int:

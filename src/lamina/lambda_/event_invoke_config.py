@@ -10,11 +10,10 @@ from lamina.arns import LATEST, parse_function_ref
 from lamina.clock import Clock
 from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
 from lamina.lambda_.aliases import AliasService
-from lamina.lambda_.functions import FunctionService
+from lamina.lambda_.functions import EVENT_INVOKE_CONFIG, FunctionService
 from lamina.lambda_.scope import Scope
 from lamina.storage import Delete, Put, Storage
 
-EVENT_INVOKE_CONFIG = "event_invoke_config"
 FUNCTION_MISSING = "The function doesn't exist."
 # Services an asynchronous destination may name (S3 only for failures).
 DESTINATION_SERVICES = ("sqs", "sns", "lambda", "events", "s3")
@@ -40,12 +39,23 @@ class EventInvokeConfigService:
         self._functions = functions
         self._aliases = aliases
         self._clock = clock
+        # Read on every asynchronous attempt, written rarely: kept in memory once read.
+        self._cache: dict[tuple[str, str], EventInvokeConfig | None] = {}
+        functions.on_delete.append(self._forget_function)
+
+    def _forget_function(self, scope: Scope, name: str) -> None:
+        prefix = f"{name}\x1f"
+        for key in [k for k in self._cache if k[0] == scope.key and k[1].startswith(prefix)]:
+            del self._cache[key]
 
     async def find(
         self, scope: Scope, name: str, qualifier: str | None
     ) -> EventInvokeConfig | None:
-        doc = await self._storage.get(EVENT_INVOKE_CONFIG, scope.key, _key(name, qualifier))
-        return None if doc is None else EventInvokeConfig(**doc)
+        key = (scope.key, _key(name, qualifier))
+        if key not in self._cache:
+            doc = await self._storage.get(EVENT_INVOKE_CONFIG, scope.key, key[1])
+            self._cache[key] = None if doc is None else EventInvokeConfig(**doc)
+        return self._cache[key]
 
     async def get(self, scope: Scope, name: str, qualifier: str | None) -> EventInvokeConfig:
         config = await self.find(scope, name, qualifier)
@@ -87,10 +97,12 @@ class EventInvokeConfigService:
     async def delete(self, scope: Scope, name: str, qualifier: str | None) -> None:
         await self.get(scope, name, qualifier)
         await self._storage.write([Delete(EVENT_INVOKE_CONFIG, scope.key, _key(name, qualifier))])
+        self._cache.pop((scope.key, _key(name, qualifier)), None)
 
     async def _save(self, scope: Scope, config: EventInvokeConfig) -> None:
         key = _key(config.function_name, config.qualifier)
         await self._storage.write([Put(EVENT_INVOKE_CONFIG, scope.key, key, asdict(config))])
+        self._cache[(scope.key, key)] = config
 
     async def _check_target(self, scope: Scope, name: str, qualifier: str | None) -> None:
         if await self._functions.find(scope, name) is None:

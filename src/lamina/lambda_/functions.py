@@ -39,6 +39,7 @@ VERSION = "version"
 ALIAS = "alias"
 RESERVED = "reserved"  # reserved concurrency, by function name
 PROVISIONED = "provisioned"  # provisioned concurrency configs, by name and qualifier
+EVENT_INVOKE_CONFIG = "event_invoke_config"  # asynchronous settings, by name and qualifier
 MAX_ENVIRONMENT_BYTES = 4 * 1024
 MAX_TIMEOUT = 900
 MAX_MEMORY = 10_240
@@ -275,6 +276,7 @@ class FunctionService:
                         DeletePrefix(ALIAS, scope.key, f"{name}\x1f"),
                         Delete(RESERVED, scope.key, name),
                         DeletePrefix(PROVISIONED, scope.key, f"{name}\x1f"),
+                        DeletePrefix(EVENT_INVOKE_CONFIG, scope.key, f"{name}\x1f"),
                     ]
                 )
                 for listener in self.on_delete:
