@@ -17,7 +17,7 @@ from lamina.engine.async_queue import AsyncEventQueue
 from lamina.engine.destinations import Deliveries
 from lamina.engine.dispatcher import AsyncDispatcher
 from lamina.engine.invoke import Invoker
-from lamina.engine.metrics import MetricsSink, NoMetrics
+from lamina.engine.metrics import MetricsSink
 from lamina.engine.resolver import FunctionResolver
 from lamina.engine.retry import RetryPolicy
 from lamina.gateway.app import Gateway
@@ -37,7 +37,9 @@ from lamina.lambda_.model import lambda_service_model
 from lamina.lambda_.runtimes import RuntimeCatalog
 from lamina.lambda_.scope import Scope
 from lamina.sandbox import EnvironmentPool, FunctionImage
+from lamina.services.logs.service import LogsService
 from lamina.services.logs.store import LogStore
+from lamina.services.metrics import CloudWatchService, LambdaMetrics, MetricStore
 from lamina.services.sqs import build_sqs_service
 from lamina.storage import SqliteStorage
 
@@ -83,7 +85,10 @@ class Lamina:
             self.functions, self.aliases, self.concurrency, self.admission
         )
         self.logs = LogStore(self.storage)
-        self.metrics: MetricsSink = NoMetrics()
+        self.lambda_metrics = LambdaMetrics(MetricStore(self.storage))
+        self.metrics: MetricsSink = self.lambda_metrics
+        self.logs_service = LogsService(self.storage, self.logs)
+        self.cloudwatch = CloudWatchService(self.lambda_metrics)
         self.pool = EnvironmentPool(
             work_dir=data_dir / "sandbox",
             idle_timeout_s=config.environment_idle_timeout,
@@ -139,12 +144,13 @@ class Lamina:
             self.metrics,
         )
         self.gateway = Gateway(
-            [self.lambda_service, self.sqs],
+            [self.lambda_service, self.logs_service, self.cloudwatch, self.sqs],
             {
                 "health": self.health,
                 "code": self.code_download,
                 "async-events": self.async_events,
                 "concurrency": self.concurrency_in_use,
+                "metrics": self.cloudwatch.prometheus,
             },
             default_account=config.account_id,
             default_region=config.region,
@@ -163,6 +169,9 @@ class Lamina:
     async def startup(self) -> None:
         await self.storage.open()
         await self.logs.start()
+        self.lambda_metrics.sample_concurrency(self.admission.snapshot)
+        await self.lambda_metrics.start()
+        await self.logs_service.start()
         await self.pool.start()
         if self.pool.isolation_mode != "strict":
             log.warning(
@@ -187,6 +196,8 @@ class Lamina:
         await self.functions.close()
         await self.concurrency.close()
         await self.pool.aclose()
+        await self.logs_service.close()
+        await self.lambda_metrics.close()
         await self.logs.close()
         await self.storage.close()
 
@@ -198,7 +209,7 @@ class Lamina:
                 "version": __version__,
                 "region": self.config.region,
                 "accountId": self.config.account_id,
-                "services": ["lambda", "sqs"],
+                "services": ["lambda", "sqs", "logs", "monitoring"],
                 "isolation": {
                     "mode": self.pool.isolation_mode,
                     "reason": self.pool.isolation_reason,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from lamina.config import DEFAULT_ACCOUNT_ID, DEFAULT_PORT, DEFAULT_REGION, Config
@@ -31,14 +30,33 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="refuse python3.x functions whose exact interpreter is missing",
     )
+    logs = commands.add_parser("logs", help="show a function's logs (like sam logs)")
+    logs.add_argument("function", help="function name or ARN")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.add_argument("--since", default="10m", help="how far back to start (30s, 10m, 2h, 1d)")
+    logs.add_argument(
+        "--endpoint-url", help=f"server URL (default http://127.0.0.1:{DEFAULT_PORT})"
+    )
+    logs.add_argument("--region", help=f"region (default {DEFAULT_REGION})")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve_command(args)
+    if args.command == "logs":
+        from lamina.logs_cli import run as logs_command
+
+        return logs_command(
+            args.function,
+            follow=args.follow,
+            since=args.since,
+            endpoint_url=args.endpoint_url,
+            region=args.region,
+        )
     return 2
 
 
 def serve_command(args: argparse.Namespace) -> int:
     from lamina.server import run
+    from lamina.services.logs.server_logging import configure as configure_logging
 
     config = Config.from_env(
         host=args.host,
@@ -50,8 +68,5 @@ def serve_command(args: argparse.Namespace) -> int:
         strict_runtimes=args.strict_runtimes,
         time_scale=args.time_scale,
     )
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(config.log_level)
     return run(config)

@@ -29,6 +29,7 @@ def run(config: Config) -> int:
             http="httptools",
             lifespan="on",
             log_level=config.log_level,
+            log_config=None,  # keep Lamina's structured log lines
             access_log=False,
             server_header=False,
             proxy_headers=False,  # no proxy in front; its middleware costs every request

@@ -321,7 +321,7 @@ def test_every_lease_comes_back_after_a_storm(tmp_path: Path) -> None:
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=BotoConfig(read_timeout=0.3, retries={"max_attempts": 1}),
+            config=BotoConfig(read_timeout=0.3, retries={"total_max_attempts": 1}),
         )
         payloads = [{"sleep": 3}, {"crash": True}, {"sleep": 0.8}] * 4
         errors: list[BaseException] = []

@@ -110,7 +110,7 @@ class LiveServer:
             aws_access_key_id=access_key,
             aws_secret_access_key="test",
             config=BotoConfig(
-                retries={"max_attempts": retries + 1, "mode": "standard"},
+                retries={"total_max_attempts": retries + 1, "mode": "standard"},
                 read_timeout=120,
                 parameter_validation=validate,
             ),

@@ -152,7 +152,7 @@ class Invoker:
             memory_mb=config.memory_size,
             timeout_s=config.timeout,
             ephemeral_storage_mb=config.ephemeral_storage,
-            environment=dict(config.environment or {}),
+            environment=_environment(config),
             region=scope.region,
             account_id=scope.account_id,
             log_group=config.logging.log_group,
@@ -164,3 +164,13 @@ class Invoker:
         self._images[key] = image
         self._keys_by_function.setdefault((scope.key, config.name), set()).add(key)
         return image
+
+
+def _environment(config: FunctionConfig) -> dict[str, str]:
+    """The function's own variables, plus the application log level the runtime filters by
+    when the JSON log format is on (AWS sets AWS_LAMBDA_LOG_LEVEL the same way)."""
+    variables = dict(config.environment or {})
+    level = config.logging.application_log_level
+    if config.logging.log_format == "JSON" and level:
+        variables["AWS_LAMBDA_LOG_LEVEL"] = level
+    return variables

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from lamina.errors import AwsError, RequestEntityTooLargeException, ServiceException
 from lamina.gateway.http import Request, Response, error_response
 from lamina.gateway.sigv4 import account_for, credential_scope
+from lamina.services.logs.server_logging import REQUEST_ID
 
 log = logging.getLogger("lamina.gateway")
 
@@ -67,6 +68,7 @@ class Gateway:
             headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
             body=b"",
         )
+        token = REQUEST_ID.set(request.request_id)
         try:
             request.body = await _read_body(receive, request.headers)
             self._identify(request)
@@ -76,6 +78,8 @@ class Gateway:
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.raw_path)
             response = error_response(ServiceException("An internal error occurred."))
+        finally:
+            REQUEST_ID.reset(token)
         response.headers.append(("x-amzn-RequestId", request.request_id))
         return response
 
@@ -88,6 +92,8 @@ class Gateway:
         request.service = credentials.service if credentials else None
 
     async def _dispatch(self, request: Request) -> Response:
+        if request.raw_path == "/metrics" and "metrics" in self._internal:
+            return await self._internal["metrics"](request)  # Prometheus' customary path
         if request.raw_path.startswith("/_lamina/"):
             name = request.raw_path.split("/")[2]
             route = self._internal.get(name)

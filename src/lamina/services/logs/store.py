@@ -18,8 +18,13 @@ INSERT_STREAM = """
 INSERT INTO log_streams (scope, log_group, log_stream, created, first_event, last_event)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, log_group, log_stream) DO UPDATE SET
-    first_event = COALESCE(log_streams.first_event, excluded.first_event),
-    last_event = excluded.last_event
+    first_event = MIN(COALESCE(log_streams.first_event, excluded.first_event),
+                      excluded.first_event),
+    last_event = MAX(COALESCE(log_streams.last_event, excluded.last_event), excluded.last_event)
+"""
+INSERT_GROUP = """
+INSERT INTO log_groups (scope, log_group, created) VALUES (?, ?, ?)
+ON CONFLICT (scope, log_group) DO NOTHING
 """
 INSERT_EVENT = """
 INSERT INTO log_events (scope, log_group, log_stream, timestamp, ingestion, message)
@@ -60,6 +65,11 @@ class LogStore:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+
+    def append_events(self, events: list[LogEvent]) -> None:
+        """Queue events with their own timestamps (PutLogEvents)."""
+        self._pending.extend(events)
+        self._wakeup.set()
 
     def append(self, scope: str, group: str, stream: str, text: str) -> None:
         """Queue an invocation's text, one event per line, stamped now."""
@@ -102,10 +112,11 @@ def _write(db: sqlite3.Connection, batch: list[LogEvent]) -> None:
     streams: dict[tuple[str, str, str], tuple[int, int]] = {}
     for event in batch:
         key = (event.scope, event.group, event.stream)
-        first, _ = streams.get(key, (event.timestamp, event.timestamp))
-        streams[key] = (first, event.timestamp)
+        first, last = streams.get(key, (event.timestamp, event.timestamp))
+        streams[key] = (min(first, event.timestamp), max(last, event.timestamp))
     for (scope, group, stream), (first, last) in streams.items():
-        db.execute(INSERT_STREAM, (scope, group, stream, first, first, last))
+        db.execute(INSERT_GROUP, (scope, group, ingestion))
+        db.execute(INSERT_STREAM, (scope, group, stream, ingestion, first, last))
     db.executemany(
         INSERT_EVENT,
         [(e.scope, e.group, e.stream, e.timestamp, ingestion, e.message) for e in batch],
