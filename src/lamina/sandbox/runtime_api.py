@@ -282,6 +282,8 @@ def _peer_owned_by(peer: tuple[str, int], uid: int) -> bool:
         return False
     for line in table.splitlines()[1:]:
         fields = line.split()
-        if len(fields) > 7 and fields[1] == local:
+        # Only the established socket counts: loopback ports are reused while an older
+        # socket on the same port lingers in TIME_WAIT, and those are listed with uid 0.
+        if len(fields) > 7 and fields[1] == local and fields[3] == b"01":
             return int(fields[7]) == uid
     return False
