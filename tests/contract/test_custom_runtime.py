@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
 import sys
 import zipfile
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.functions import create
+from tests.support.packages import pip_install
 
 APP = """
 def fn(event, context):
@@ -24,26 +24,7 @@ def fn(event, context):
 
 @pytest.fixture(scope="module")
 def ric_zip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    target = tmp_path_factory.mktemp("ric")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-warn-script-location",
-            "--target",
-            str(target),
-            "awslambdaric",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"pip install awslambdaric failed:\n{done.stderr[-3000:]}")
+    target = pip_install(tmp_path_factory.mktemp("ric"), "awslambdaric")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in target.rglob("*"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import textwrap
 import zipfile
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox.harness import body, invocation, make_image, open_pool, run
+from tests.support.packages import pip_install
 
 PROBE_BOOTSTRAP = f"""#!{sys.executable} -I
 import http.client, json, os
@@ -99,27 +99,7 @@ def test_missing_bootstrap_exits_127(tmp_path: Path, code: Callable[..., Path]) 
 
 @pytest.fixture(scope="session")
 def awslambdaric_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("ric")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-warn-script-location",
-            "--target",
-            str(target),
-            "awslambdaric",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"pip install awslambdaric failed:\n{done.stderr[-3000:]}")
-    return target
+    return pip_install(tmp_path_factory.mktemp("ric"), "awslambdaric")
 
 
 def test_awslambdaric_as_bootstrap(

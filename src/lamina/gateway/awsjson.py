@@ -11,7 +11,8 @@ and picks the exception class from the ``__type`` suffix (kept as ``QueryErrorCo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lamina.errors import (
@@ -23,6 +24,8 @@ from lamina.errors import (
 from lamina.gateway import restjson_body as body_codec
 from lamina.gateway.http import Response
 from lamina.gateway.validation import Validator
+
+log = logging.getLogger("lamina.gateway")
 
 # Called with (operation name, params) before the model's constraints are checked; a service
 # raises its own errors here (SQS reports a missing member as MissingParameter, for one).
@@ -40,6 +43,9 @@ def json_type(error: AwsError, namespace: str) -> str:
     shape = getattr(error, "shape_name", None) or error.code
     space = getattr(error, "json_namespace", None) or namespace
     return f"{space}#{shape}"
+
+
+OperationCall = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class AwsJsonProtocol:
@@ -102,3 +108,19 @@ class AwsJsonProtocol:
         headers.extend(error.headers.items())
         body = json.dumps(payload, separators=(",", ":")).encode()
         return Response(error.status, headers, body)
+
+    async def respond(
+        self, target: str, body: bytes, call: OperationCall, internal: AwsError
+    ) -> Response:
+        """One request's whole cycle: operation, parameters, the service's call, response.
+        An AwsError is the client's answer; anything else is logged and answered `internal`."""
+        try:
+            operation = self.operation_for(target)
+            params = self.parse_request(operation, body)
+            output = await call(operation.name, params)
+            return self.serialize_response(operation, output)
+        except AwsError as error:
+            return self.serialize_error(error)
+        except Exception:
+            log.exception("%s failed", target)
+            return self.serialize_error(internal)

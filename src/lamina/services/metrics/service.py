@@ -98,16 +98,12 @@ class CloudWatchService:
             return _cbor_error(InternalServiceError("Internal error."), self.json.namespace)
 
     async def _handle_json(self, request: Request, target: str) -> Response:
-        try:
-            operation = self.json.operation_for(target)
-            params = self.json.parse_request(operation, request.body)
-            output = await self._call(operation.name, request, params)
-            return self.json.serialize_response(operation, output)
-        except AwsError as error:
-            return self.json.serialize_error(error)
-        except Exception:
-            log.exception("CloudWatch %s failed", target)
-            return self.json.serialize_error(InternalServiceError("Internal error."))
+        async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+            return await self._call(operation, request, params)
+
+        return await self.json.respond(
+            target, request.body, call, InternalServiceError("Internal error.")
+        )
 
     async def _handle_query(self, request: Request) -> Response:
         try:
