@@ -327,3 +327,14 @@ def test_accounts_are_separate_namespaces(server: Any) -> None:
     with pytest.raises(ClientError):
         other_region.get_function(FunctionName=name)
     assert ROLE
+
+
+def test_update_code_with_publish_creates_a_version(lambda_client: Any) -> None:
+    name = create(lambda_client)["FunctionName"]
+    code = zip_of({"handler.py": "def handler(e, c):\n    return 'v1'\n"})
+    published = lambda_client.update_function_code(FunctionName=name, ZipFile=code, Publish=True)
+    assert published["Version"] == "1"
+    assert published["FunctionArn"].endswith(f":{name}:1")
+    assert lambda_client.get_function(FunctionName=name, Qualifier="1")["Configuration"][
+        "CodeSize"
+    ] == len(code)
