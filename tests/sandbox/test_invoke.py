@@ -5,6 +5,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_payload_kinds(tmp_path: Path, code: Callable[..., Path]) -> None:
     async def scenario() -> None:
         async with open_pool(tmp_path / "w") as pool:
 
-            async def call(handler: str, **kw: object) -> bytes:
+            async def call(handler: str, **kw: Any) -> bytes:
                 image = make_image(directory, handler=f"handler.{handler}")
                 return (await pool.invoke(image, invocation(**kw))).payload
 

@@ -63,7 +63,8 @@ def test_cannot_read_other_code_or_data_dir(tmp_path: Path, code: Callable[..., 
             for path in paths:
                 assert out[path] in ("FileNotFoundError", "PermissionError"), path
             assert out["uid"] >= 200_000
-            assert out["pid"] == 1 and out["procs"] == ["1"]
+            # Only its own pid namespace: the tiny init (1) and the runtime itself (2).
+            assert out["pid"] == 2 and out["procs"] == ["1", "2"]
             assert out["task"] == ["handler.py"]
             assert out["/var/task/new"] in ("OSError", "PermissionError")
             assert out["/etc/new"] in ("OSError", "PermissionError")
@@ -162,5 +163,63 @@ def test_memory_limit_and_tmp_size(tmp_path: Path, code: Callable[..., Path]) ->
     async def scenario() -> None:
         async with open_pool(tmp_path / "w", isolation="strict") as pool:
             assert body(await pool.invoke(image, invocation())) == 28  # ENOSPC
+
+    run(scenario())
+
+
+SIGNALS = {
+    "handler.py": """
+        import os, signal, time
+        def handler(event, context):
+            action = event.get("do")
+            if action == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+                time.sleep(5)
+            if action == "abort":
+                os.abort()
+            if action == "orphans":
+                for _ in range(3):
+                    child = os.fork()
+                    if child == 0:
+                        if os.fork() == 0:
+                            time.sleep(0.05)
+                            os._exit(0)  # an orphan by now: init's to reap
+                        os._exit(0)
+                    os.waitpid(child, 0)
+                time.sleep(0.3)
+            states = []
+            for pid in os.listdir("/proc"):
+                if pid.isdigit():
+                    with open("/proc/%s/stat" % pid) as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+            return {"pid": os.getpid(), "states": states}
+    """
+}
+
+
+def test_runtime_is_not_pid_1(tmp_path: Path, code: Callable[..., Path]) -> None:
+    """Signals a function sends itself work, orphans are reaped, exit statuses are the
+    runtime's own."""
+    image = make_image(code(SIGNALS), timeout_s=3)
+
+    async def scenario() -> None:
+        async with open_pool(tmp_path / "w", isolation="strict") as pool:
+            for action, reason in [
+                ("kill", "signal: killed"),
+                ("abort", "signal: aborted"),
+            ]:
+                inv = invocation({"do": action})
+                result = await pool.invoke(image, inv)
+                assert result.error_type == "Runtime.ExitError", result.log
+                assert body(result)["errorMessage"] == (
+                    f"RequestId: {inv.request_id} Error: Runtime exited with error: {reason}"
+                )
+                assert result.duration_ms < 2000
+            out = body(await pool.invoke(image, invocation({"do": "orphans"})))
+            assert out["pid"] == 2
+            assert "Z" not in out["states"], out
+            assert sorted(out["states"]) == ["R", "S"]
+            result = await pool.invoke(image, invocation())
+            assert result.max_memory_used_mb > 5  # the runtime's peak, not the init's
 
     run(scenario())

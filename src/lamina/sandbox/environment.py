@@ -113,16 +113,8 @@ class Environment:
         image = self.image
         await self.api.start()
         if self.strict:
+            # The zygote mounts the slot's /tmp on the first spawn (no round trip here).
             self.api.expected_uid = self.uid
-            await self.zygote.request(
-                {
-                    "op": "slot",
-                    "slot": self.slot,
-                    "size_mb": image.ephemeral_storage_mb,
-                    "uid": self.uid,
-                    "gid": self.uid,
-                }
-            )
             layout = Layout("/var/task", "/var/runtime", None)
         else:
             self._tmp = self.host.work_dir / "slots" / str(self.slot)
@@ -189,6 +181,7 @@ class Environment:
             sys_path.append(str(self.host.runtime_dir))
         return {
             "slot": self.slot,
+            "size_mb": image.ephemeral_storage_mb,
             "uid": self.uid,
             "gid": self.uid,
             "env": self._env,

@@ -3,9 +3,11 @@
 Started once per interpreter with ``python -I -S zygote.py <config-json>`` and a
 SOCK_SEQPACKET control socket (fd number in the config). It preloads the runtime, optionally builds
 a private mount namespace that hides the host (strict mode), then forks one child
-per ``spawn`` request. Children finish their own sandbox (pid/mount/ipc namespaces,
-cgroup, rlimits, uid) and either run the preloaded runtime or exec a custom
-bootstrap. Standard library only, Python 3.8-3.13, never imports lamina.
+per ``spawn`` request. In strict mode each child is pid 2 of a pid namespace whose
+init (a minimal reaper, see :class:`Inits`) was forked ahead of demand. Children finish
+their own sandbox (mount/ipc namespaces, /tmp, /proc, cgroup, rlimits, uid) and either
+run the preloaded runtime or exec a custom bootstrap. Standard library only, Python
+3.8-3.13, never imports lamina.
 """
 
 from __future__ import annotations
@@ -170,6 +172,38 @@ def _enter_sandbox(msg: dict[str, Any], fds: list[int]) -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
+def _reap_forever() -> None:
+    """Be pid 1 of a fresh pid namespace: reap whatever is reparented here, do nothing else.
+
+    pid 1 ignores every signal it has no handler for, so a runtime running as pid 1 could
+    not kill or abort itself, and orphans would pile up as zombies. The runtime therefore
+    runs as pid 2 (a child of the zygote, which receives its exit status directly) and
+    this process, forked ahead of demand, is the namespace's init. It holds no fds and
+    lives until the zygote kills it, which kills everything left in the namespace.
+    """
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.setsid()
+    os.chdir("/")
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            os.close(int(name))
+        except OSError:
+            pass
+    while True:
+        signal.sigwaitinfo({signal.SIGCHLD})
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+
+
 def _child(msg: dict[str, Any], fds: list[int], runtime: Any) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -232,18 +266,100 @@ def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
     sock.send(json.dumps(msg).encode())
 
 
-def _spawn(msg: dict[str, Any], fds: list[int], runtime: Any, pid_ns: int | None) -> int:
-    if pid_ns is not None:
+class Inits:
+    """Namespace inits: one spare forked ahead of demand, and the one of each environment.
+
+    An environment's runtime is forked straight into the spare init's pid namespace, so it
+    is pid 2 there and still the zygote's own child (its wait status needs no relaying).
+    When the runtime is reaped the zygote kills its init, which takes down whatever the
+    runtime left in the namespace, and reports the runtime's exit once the init is reaped
+    too, so a slot is never reused while anything of its previous runtime survives.
+    """
+
+    def __init__(self, own_ns: int) -> None:
+        self.own_ns = own_ns
+        self.spare: tuple[int, int] | None = None  # (init pid, its pid namespace fd)
+        self.init_of: dict[int, int] = {}  # live runtime pid -> its init pid
+        self.runtime_of: dict[int, int] = {}  # live init pid -> its runtime pid (0: none)
+        self.status: dict[int, int] = {}  # reaped runtime pid -> wait status
+
+    def prepare(self) -> None:
+        if self.spare is not None:
+            return
         _sys(_libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
-    try:
+        try:
+            pid = os.fork()
+        except BaseException:
+            _sys(_libc.setns(self.own_ns, CLONE_NEWPID), "setns")
+            raise
+        if pid == 0:
+            try:
+                _reap_forever()
+            finally:
+                os._exit(70)
+        # Later children must not join this namespace unless asked to.
+        _sys(_libc.setns(self.own_ns, CLONE_NEWPID), "setns")
+        try:
+            ns = os.open("/proc/%d/ns/pid" % pid, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            os.kill(pid, signal.SIGKILL)
+            self.runtime_of[pid] = 0
+            raise
+        self.spare = (pid, ns)
+
+    def fork_into_spare(self) -> int:
+        """fork(); the child is pid 2 of the spare init's pid namespace."""
+        self.prepare()
+        assert self.spare is not None
+        init, ns = self.spare
+        self.spare = None
+        try:
+            _sys(_libc.setns(ns, CLONE_NEWPID), "setns")
+            pid = os.fork()
+        except BaseException:
+            _libc.setns(self.own_ns, CLONE_NEWPID)
+            os.close(ns)
+            os.kill(init, signal.SIGKILL)
+            self.runtime_of[init] = 0
+            raise
+        if pid == 0:
+            return 0
+        _sys(_libc.setns(self.own_ns, CLONE_NEWPID), "setns")
+        os.close(ns)
+        self.init_of[pid] = init
+        self.runtime_of[init] = pid
+        return pid
+
+    def reaped(self, pid: int, status: int) -> tuple[int, int] | None:
+        """Account for a reaped child; return (runtime pid, status) once one is over."""
+        init = self.init_of.get(pid)
+        if init is not None:  # a runtime: its init goes next, and with it the namespace
+            if init in self.runtime_of:
+                self.status[pid] = status
+                os.kill(init, signal.SIGKILL)  # not reaped yet, so the pid is still its
+                return None
+            del self.init_of[pid]
+            return pid, status
+        if pid in self.runtime_of:  # an init
+            runtime = self.runtime_of.pop(pid)
+            if runtime in self.status:
+                del self.init_of[runtime]
+                return runtime, self.status.pop(runtime)
+            return None  # its runtime, killed with the namespace, is reaped next
+        if self.spare is not None and self.spare[0] == pid:
+            os.close(self.spare[1])
+            self.spare = None
+            return None
+        return pid, status
+
+
+def _spawn(msg: dict[str, Any], fds: list[int], runtime: Any, inits: Inits | None) -> int:
+    if inits is not None:
+        if msg.get("size_mb"):
+            make_slot(msg)
+        pid = inits.fork_into_spare()
+    else:
         pid = os.fork()
-    except OSError:
-        pid = -1
-    if pid != 0 and pid_ns is not None:
-        # Later children must not join this one's namespace.
-        _sys(_libc.setns(pid_ns, CLONE_NEWPID), "setns")
-    if pid < 0:
-        raise OSError("fork failed")
     if pid == 0:
         code = 70
         try:
@@ -272,10 +388,12 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     strict = bool(config.get("strict"))
-    pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY) if strict else None
+    inits = Inits(os.open("/proc/self/ns/pid", os.O_RDONLY)) if strict else None
     gc.collect()
     if hasattr(gc, "freeze"):
         gc.freeze()  # keeps the GC from dirtying shared pages in children
+    if inits is not None:
+        inits.prepare()
     _send(control, {"op": "ready", "pid": os.getpid(), "python": "%d.%d" % sys.version_info[:2]})
     while True:
         ready, _, _ = select.select([control.fileno(), wake_r], [], [])
@@ -288,7 +406,9 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
                     break
                 if pid == 0:
                     break
-                _send(control, {"op": "exit", "pid": pid, "status": status})
+                over = inits.reaped(pid, status) if inits is not None else (pid, status)
+                if over is not None:
+                    _send(control, {"op": "exit", "pid": over[0], "status": over[1]})
         if control.fileno() not in ready:
             continue
         msg, fds = _recv(control)
@@ -297,7 +417,7 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
         reply: dict[str, Any] = {"op": "done", "id": msg.get("id")}
         try:
             if msg["op"] == "spawn":
-                reply["pid"] = _spawn(dict(msg, strict=strict), fds, runtime, pid_ns)
+                reply["pid"] = _spawn(dict(msg, strict=strict), fds, runtime, inits)
             elif msg["op"] == "slot" and strict:
                 make_slot(msg)
             elif msg["op"] == "drop_slot" and strict:
@@ -308,6 +428,21 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
             for fd in fds:
                 os.close(fd)
         _send(control, reply)
+        if inits is not None and inits.spare is None:
+            try:
+                inits.prepare()  # the next spawn's init, while this one's runtime boots
+            except OSError:
+                pass  # the next spawn tries again and reports the error
+
+
+def preload() -> None:
+    """Import, before any fork, what every environment would otherwise import on its own."""
+    try:
+        # socket.getaddrinfo() with a str host goes through the idna codec; importing it
+        # in each environment costs ~2 ms of the first network call of every cold start.
+        import encodings.idna  # noqa: F401
+    except ImportError:
+        pass
 
 
 def load_runtime() -> Any:
@@ -329,6 +464,7 @@ def main() -> None:
     _libc.syscall.restype = ctypes.c_long
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     runtime = load_runtime()
+    preload()
     if config.get("strict"):
         build_host_view(config)
     serve(config, runtime)
