@@ -18,6 +18,7 @@ from lamina.engine.destinations import Deliveries
 from lamina.engine.dispatcher import AsyncDispatcher
 from lamina.engine.invoke import Invoker
 from lamina.engine.metrics import MetricsSink
+from lamina.engine.pollers.manager import PollerManager
 from lamina.engine.resolver import FunctionResolver
 from lamina.engine.retry import RetryPolicy
 from lamina.gateway.app import Gateway
@@ -31,6 +32,8 @@ from lamina.lambda_.concurrency import ConcurrencyService
 from lamina.lambda_.concurrency_api import ConcurrencyApi
 from lamina.lambda_.event_invoke_config import EventInvokeConfigService
 from lamina.lambda_.event_invoke_config_api import EventInvokeConfigApi
+from lamina.lambda_.event_source_mappings import EventSourceMappingService
+from lamina.lambda_.event_source_mappings_api import EventSourceMappingApi
 from lamina.lambda_.functions import FunctionService
 from lamina.lambda_.invoke_api import InvokeApi
 from lamina.lambda_.model import lambda_service_model
@@ -114,12 +117,21 @@ class Lamina:
         self.event_invoke_configs = EventInvokeConfigService(
             self.storage, self.functions, self.aliases, self.clock
         )
+        self.event_source_mappings = EventSourceMappingService(
+            self.storage,
+            self.functions,
+            self.aliases,
+            lambda arn: self.sqs.attributes(arn),
+            self.clock,
+            settle_delay=config.state_transition_delay,
+        )
         self.async_queue = AsyncEventQueue(self.storage)
         self.async_invoker = AsyncInvoker(self.async_queue, self.resolver, self.metrics)
         handlers = {
             **self.control_plane.handlers(),
             **ConcurrencyApi(self.concurrency).handlers(),
             **EventInvokeConfigApi(self.event_invoke_configs).handlers(),
+            **EventSourceMappingApi(self.event_source_mappings).handlers(),
             **InvokeApi(self.invoker, self.async_invoker).handlers(),
         }
         self.lambda_service = RestJsonService(
@@ -133,6 +145,9 @@ class Lamina:
             self.clock,
             default_region=config.region,
             default_account=config.account_id,
+        )
+        self.pollers = PollerManager(
+            self.event_source_mappings, self.sqs, self.invoker, self.admission
         )
         self.dispatcher = AsyncDispatcher(
             self.async_queue,
@@ -182,6 +197,7 @@ class Lamina:
         await self.functions.settle_all()
         await self.concurrency.load()
         await self.dispatcher.start()
+        await self.pollers.start()
         log.info(
             "Lamina %s ready: region %s, account %s, data in %s, interpreters %s",
             __version__,
@@ -192,6 +208,8 @@ class Lamina:
         )
 
     async def shutdown(self) -> None:
+        await self.pollers.close()
+        await self.event_source_mappings.close()
         await self.dispatcher.close()
         await self.functions.close()
         await self.concurrency.close()

@@ -1,0 +1,1 @@
+"""Event source pollers: read a source, batch, filter, invoke synchronously, commit."""
