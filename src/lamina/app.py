@@ -179,6 +179,8 @@ class Lamina:
             self.runtimes.check_known(runtime)
 
     def _store_log(self, image: FunctionImage, stream: str, text: str) -> None:
+        if not self.invoker.platform_lines_kept(image.key):
+            text = "\n".join(line for line in text.splitlines() if not _platform_record(line))
         self.logs.append(f"{image.account_id}/{image.region}", image.log_group, stream, text)
 
     async def startup(self) -> None:
@@ -253,6 +255,10 @@ class Lamina:
                 404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>"
             )
         return Response(200, [("Content-Type", "application/zip")], data)
+
+
+def _platform_record(line: str) -> bool:
+    return line.startswith('{"time"') and '"type":"platform.' in line.replace(" ", "")
 
 
 def _bind(handler: Any) -> Handler:

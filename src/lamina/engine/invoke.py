@@ -58,6 +58,7 @@ class Invoker:
         self._images: dict[str, FunctionImage] = {}
         self._keys_by_function: dict[tuple[str, str], set[str]] = {}
         self._provisioned: dict[str, int] = {}  # image key -> provisioned environments
+        self._system_log_levels: dict[str, str] = {}  # image key -> SystemLogLevel (JSON)
 
     def forget(self, scope: Scope, name: str) -> None:
         """$LATEST changed: its environments are recycled after their current work.
@@ -129,6 +130,11 @@ class Invoker:
                 del self._provisioned[key]
                 await self._pool.provision(self._images[key], 0)
 
+    def platform_lines_kept(self, key: str) -> bool:
+        """Platform records (platform.start, platform.report, ...) are INFO: a JSON-format
+        function whose SystemLogLevel is WARN does not get them in its log group."""
+        return self._system_log_levels.get(key, "INFO") in ("DEBUG", "INFO")
+
     def image_key(self, scope: Scope, config: FunctionConfig) -> str:
         return f"{scope.key}/{config.name}/{config.version}/{config.revision_id}"
 
@@ -162,6 +168,8 @@ class Invoker:
             endpoint_url=self._endpoint_url(),
         )
         self._images[key] = image
+        if config.logging.log_format == "JSON" and config.logging.system_log_level:
+            self._system_log_levels[key] = config.logging.system_log_level
         self._keys_by_function.setdefault((scope.key, config.name), set()).add(key)
         return image
 
