@@ -106,9 +106,14 @@ def throughput(port: int, path: str, clients: int, seconds: float) -> float:
     return _python_clients(port, path, clients, seconds)
 
 
-def _wrk(port: int, path: str, connections: int, seconds: float) -> float:
+def _wrk(
+    port: int, path: str, connections: int, seconds: float, headers: dict[str, str] | None = None
+) -> float:
+    lua = 'wrk.method = "POST"\nwrk.body = "{}"\n' + "".join(
+        f'wrk.headers["{k}"] = "{v}"\n' for k, v in (headers or {}).items()
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write('wrk.method = "POST"\nwrk.body = "{}"\n')
+        script.write(lua)
         script.flush()
         out = subprocess.run(
             [
