@@ -142,7 +142,8 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python"
         f" {platform.python_version()}, {time.strftime('%Y-%m-%d')}",
         "",
-        f"| 4 keep-alive connections ({'wrk' if shutil.which('wrk') else 'Python'}) | per second |",
+        f"| {CONNECTIONS} keep-alive connections ({'wrk' if shutil.which('wrk') else 'Python'})"
+        " | per second |",
         "| --- | --- |",
         *[f"| {label} | {value:,.0f} |" for label, value in results.items()],
         "",
