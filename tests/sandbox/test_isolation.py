@@ -223,3 +223,54 @@ def test_runtime_is_not_pid_1(tmp_path: Path, code: Callable[..., Path]) -> None
             assert result.max_memory_used_mb > 5  # the runtime's peak, not the init's
 
     run(scenario())
+
+
+CGROUP = {
+    "handler.py": """
+        import os
+        def handler(event, context):
+            if event.get("die"):
+                os._exit(3)
+            with open("/proc/self/cgroup") as f:
+                return f.read()
+    """
+}
+
+
+def _memory_cgroup(proc_cgroup: str) -> Path:
+    for line in proc_cgroup.splitlines():
+        _, names, rel = line.split(":", 2)
+        if "memory" in names.split(","):
+            return Path("/sys/fs/cgroup/memory") / rel.lstrip("/")
+    rel = next(line[3:] for line in proc_cgroup.splitlines() if line.startswith("0::"))
+    return Path("/sys/fs/cgroup") / rel.lstrip("/")
+
+
+def test_runtime_starts_in_its_own_memory_cgroup(tmp_path: Path, code: Callable[..., Path]) -> None:
+    image = make_image(code(CGROUP), memory_mb=192)
+
+    async def scenario() -> Path | None:
+        async with open_pool(tmp_path / "w", isolation="strict") as pool:
+            if pool.isolation_mode != "strict":
+                return None
+            first = _memory_cgroup(body(await pool.invoke(image, invocation())))
+            v1 = (first / "memory.limit_in_bytes").exists()
+            limit = first / ("memory.limit_in_bytes" if v1 else "memory.max")
+            assert int(limit.read_text()) == 192 * 1024 * 1024
+            assert first.parent.name.startswith("lamina-")
+            # A crash resets the environment: the next process starts in a fresh cgroup
+            # and the previous one is removed.
+            crashed = await pool.invoke(image, invocation({"die": True}))
+            assert crashed.error_type == "Runtime.ExitError"
+            second = _memory_cgroup(body(await pool.invoke(image, invocation())))
+            assert second != first and second.parent == first.parent
+            deadline = time.monotonic() + 2
+            while first.exists() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert not first.exists()
+            return first.parent
+
+    root = run(scenario())
+    if root is None:
+        pytest.skip("no memory cgroup on this host")
+    assert not root.exists()  # closing the pool leaves no cgroup behind

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,22 +15,6 @@ class MemoryCgroup:
 
     path: Path
     version: int
-
-    @property
-    def procs(self) -> Path:
-        return self.path / "cgroup.procs"
-
-    def set_limit(self, memory_mb: int) -> None:
-        limit = str(memory_mb * _MIB)
-        if self.version == 1:
-            (self.path / "memory.limit_in_bytes").write_text(limit)
-            swap = self.path / "memory.memsw.limit_in_bytes"
-            with contextlib.suppress(OSError):  # absent without swap accounting
-                swap.write_text(limit)
-        else:
-            (self.path / "memory.max").write_text(limit)
-            with contextlib.suppress(OSError):
-                (self.path / "memory.swap.max").write_text("0")
 
     def peak_mb(self) -> int:
         name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
@@ -101,15 +84,24 @@ class CgroupRoot:
             return None, f"cannot create memory cgroup {path}: {exc.strerror}"
         return CgroupRoot(path, version), f"memory cgroup v{version} at {path}"
 
-    def create(self, name: str, memory_mb: int) -> MemoryCgroup:
-        group = MemoryCgroup(self.path / name, self.version)
-        group.path.mkdir(exist_ok=True)
-        group.set_limit(memory_mb)
-        return group
+    def group(self, name: str) -> MemoryCgroup:
+        """A cgroup the zygote created below this root (its processes start inside it)."""
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"bad cgroup name {name!r}")
+        return MemoryCgroup(self.path / name, self.version)
 
-    def remove(self) -> None:
+    def zygote_config(self) -> dict[str, object]:
+        return {"root": str(self.path), "version": self.version}
+
+    def remove(self) -> bool:
+        """Remove every empty cgroup below the root and then the root; True when gone."""
         for child in self.path.iterdir() if self.path.exists() else ():
             if child.is_dir():
                 MemoryCgroup(child, self.version).remove()
-        with contextlib.suppress(OSError):
+        try:
             os.rmdir(self.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return True

@@ -92,7 +92,8 @@ class Environment:
         self.retired = False
         self.last_used = time.monotonic()
         self._platform = PlatformLog(image)
-        self._cgroup: MemoryCgroup | None = None
+        self._cgroup: MemoryCgroup | None = None  # the current (or last) process's
+        self._stale_cgroups: list[MemoryCgroup] = []  # earlier processes', until empty
         self._tmp: Path | None = None
         self._env: dict[str, str] = {}
         self._pid: int | None = None
@@ -120,8 +121,6 @@ class Environment:
             self._tmp = self.host.work_dir / "slots" / str(self.slot)
             self._tmp.mkdir(parents=True, exist_ok=True)
             layout = Layout(str(image.code_dir), str(self.host.runtime_dir), str(self._tmp))
-        if self.host.policy.cgroups is not None:
-            self._cgroup = self.host.policy.cgroups.create(f"env-{self.slot}", image.memory_mb)
         self._env = build_environment(
             image,
             runtime_api=self.api.address,
@@ -156,7 +155,7 @@ class Environment:
         rlimits: dict[str, int] = {"nofile": 1024, "core": 0}
         if self.strict:
             rlimits["nproc"] = 1024  # per uid, and every slot has its own uid
-        if self._cgroup is None:
+        if self.host.policy.cgroups is None:
             rlimits["data"] = image.memory_mb * _MIB
         argv: list[str] | None = None
         if image.is_custom_runtime:
@@ -189,7 +188,7 @@ class Environment:
             "sys_path": sys_path,
             "argv": argv,
             "rlimits": rlimits,
-            "cgroup_procs": str(self._cgroup.procs) if self._cgroup else None,
+            "memory_mb": image.memory_mb,  # the limit of the process's own memory cgroup
         }
 
     def _bootstrap_path(self) -> str:
@@ -213,7 +212,7 @@ class Environment:
                 fds.append(self.host.trees.detached(str(self.image.code_dir)))
                 fds.extend(self.host.trees.detached(str(layer)) for layer in self.image.layer_dirs)
             self.api.begin_init()
-            pid = await self.zygote.spawn(self._spawn_message(), fds, self._on_exit)
+            pid, cgroup = await self.zygote.spawn(self._spawn_message(), fds, self._on_exit)
         except BaseException:
             os.close(read_fd)
             raise
@@ -221,6 +220,15 @@ class Environment:
             for fd in fds:
                 os.close(fd)
         self._pid = pid
+        roots = self.host.policy.cgroups
+        if cgroup is not None and roots is not None:
+            # Each process starts inside a fresh cgroup of its own (moving it into one
+            # would wait for an RCU grace period); the previous one goes once empty.
+            if self._cgroup is not None:
+                self._stale_cgroups.append(self._cgroup)
+            self._cgroup = roots.group(cgroup)
+            self._oom_seen = 0
+            self._remove_stale_cgroups()
         self._live[pid] = loop.create_future()
         self._out_fd = read_fd
         loop.add_reader(read_fd, self._read_output)
@@ -233,11 +241,16 @@ class Environment:
         done = self._live.pop(pid, None)
         if done is not None and not done.done():
             done.set_result(status)
+        if self._stale_cgroups:
+            self._remove_stale_cgroups()
         if pid == self._pid:
             self._max_memory_mb()
             waiter = self.api.waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(Outcome("exit", status=status))
+
+    def _remove_stale_cgroups(self) -> None:
+        self._stale_cgroups = [group for group in self._stale_cgroups if not group.remove()]
 
     def _read_output(self) -> None:
         fd = self._out_fd
@@ -499,10 +512,13 @@ class Environment:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
         if self._cgroup is not None:
-            for _ in range(50):
-                if self._cgroup.remove():
-                    break
-                await asyncio.sleep(0.02)
+            self._stale_cgroups.append(self._cgroup)
+            self._cgroup = None
+        for _ in range(50):
+            self._remove_stale_cgroups()
+            if not self._stale_cgroups:
+                break
+            await asyncio.sleep(0.02)
 
 
 def _settle(waiter: asyncio.Future[Outcome], outcome: Outcome) -> None:

@@ -98,7 +98,11 @@ class EnvironmentPool:
             zygote.close()
         self._zygotes.clear()
         if self._host is not None and self._host.policy.cgroups is not None:
-            self._host.policy.cgroups.remove()
+            # Spare processes die with their zygote (asynchronously): wait for their cgroups.
+            for _ in range(100):
+                if self._host.policy.cgroups.remove():
+                    break
+                await asyncio.sleep(0.02)
 
     # -- invoke ----------------------------------------------------------------------------
 
@@ -219,6 +223,7 @@ class EnvironmentPool:
             "hide": [*HIDDEN_PATHS, str(self.work_dir.resolve()), *self._hidden],
             "reveal": self._reveal,
             "runtime_dir": str(self._host.runtime_dir),
+            "cgroup": cgroups.zygote_config() if (cgroups := self._host.policy.cgroups) else None,
         }
 
     # -- retirement and reaping ---------------------------------------------------------------

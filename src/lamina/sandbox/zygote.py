@@ -131,11 +131,16 @@ class Zygote:
             raise SandboxError(f"zygote {self.interpreter}: {reply['error']}")
         return reply
 
-    async def spawn(self, msg: dict[str, Any], fds: list[int], on_exit: ExitCallback) -> int:
+    async def spawn(
+        self, msg: dict[str, Any], fds: list[int], on_exit: ExitCallback
+    ) -> tuple[int, str | None]:
+        """Start an environment process; return its pid and the name of the memory cgroup
+        it already runs in (created by the zygote under the pool's cgroup root), if any."""
         reply = await self.request(dict(msg, op="spawn"), fds)
         pid = int(reply["pid"])
         self._exits[pid] = on_exit
-        return pid
+        cgroup = reply.get("cgroup")
+        return pid, str(cgroup) if cgroup else None
 
     def forget(self, pid: int) -> None:
         self._exits.pop(pid, None)

@@ -4,14 +4,16 @@ Started once per interpreter with ``python -I -S zygote.py <config-json>`` and a
 SOCK_SEQPACKET control socket (fd number in the config). It preloads the runtime, optionally builds
 a private mount namespace that hides the host (strict mode), then forks one child
 per ``spawn`` request. In strict mode each child is pid 2 of a pid namespace whose
-init (a minimal reaper, see :class:`Inits`) was forked ahead of demand. Children finish
-their own sandbox (mount/ipc namespaces, /tmp, /proc, cgroup, rlimits, uid) and either
-run the preloaded runtime or exec a custom bootstrap. Standard library only, Python
-3.8-3.13, never imports lamina.
+init (a minimal reaper, see :class:`Inits`) was forked ahead of demand, and the child
+itself was forked ahead of demand too, already inside its own memory cgroup (see
+:class:`Spares`). Children finish their own sandbox (mount/ipc namespaces, /tmp, /proc,
+rlimits, uid) and either run the preloaded runtime or exec a custom bootstrap. Standard
+library only, Python 3.8-3.13, never imports lamina.
 """
 
 from __future__ import annotations
 
+import array
 import ctypes
 import gc
 import importlib.util
@@ -215,9 +217,6 @@ def _child(msg: dict[str, Any], fds: list[int], runtime: Any) -> None:
     os.setsid()
     if msg.get("strict"):
         _enter_sandbox(msg, fds)
-    if msg.get("cgroup_procs"):
-        with open(msg["cgroup_procs"], "w") as f:
-            f.write("0")
     for name, value in msg.get("rlimits", {}).items():
         resource.setrlimit(getattr(resource, "RLIMIT_" + name.upper()), (value, value))
     if msg.get("uid") is not None:
@@ -353,13 +352,145 @@ class Inits:
         return pid, status
 
 
-def _spawn(msg: dict[str, Any], fds: list[int], runtime: Any, inits: Inits | None) -> int:
-    if inits is not None:
+def _enter_cgroup(cgroup: dict[str, Any], name: str) -> None:
+    """Create this process's memory cgroup and move into it (off the hot path).
+
+    Under cgroup v1 a single-threaded process moves itself through ``tasks``, which skips
+    the global threadgroup lock whose writers wait for an RCU grace period."""
+    path = os.path.join(cgroup["root"], name)
+    os.mkdir(path, 0o755)
+    with open(os.path.join(path, "tasks" if cgroup["version"] == 1 else "cgroup.procs"), "w") as f:
+        f.write("0")
+
+
+def _limit_cgroup(cgroup: dict[str, Any], name: str, memory_mb: int) -> None:
+    path = os.path.join(cgroup["root"], name)
+    limit = str(memory_mb * 1024 * 1024)
+    if cgroup["version"] == 1:
+        files = [
+            ("memory.limit_in_bytes", limit, True),
+            ("memory.memsw.limit_in_bytes", limit, False),
+        ]
+    else:
+        files = [("memory.max", limit, True), ("memory.swap.max", "0", False)]
+    for file, value, required in files:
+        try:
+            with open(os.path.join(path, file), "w") as f:
+                f.write(value)
+        except OSError:
+            if required:
+                raise  # the swap files are absent without swap accounting
+
+
+def _run_spare(sock: socket.socket, cgroup: dict[str, Any] | None, name: str, runtime: Any) -> None:
+    """A spare environment process: join a fresh memory cgroup, then wait to become a runtime."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    keep = sock.fileno()
+    for fd_name in os.listdir("/proc/self/fd"):
+        fd = int(fd_name)
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    problem = None
+    if cgroup is not None:
+        try:
+            _enter_cgroup(cgroup, name)
+        except OSError as exc:
+            problem = "cannot enter memory cgroup %s: %s" % (name, exc)
+    msg, fds = _recv(sock)
+    sock.close()
+    if msg is None:
+        os._exit(0)
+    if problem is None and cgroup is not None:
+        try:
+            _limit_cgroup(cgroup, name, int(msg["memory_mb"]))
+        except (OSError, KeyError, ValueError) as exc:
+            problem = "cannot limit memory cgroup %s: %s" % (name, exc)
+    if problem is not None:
+        os.write(fds[0] if fds else 2, ("lamina: %s\n" % problem).encode())
+        os._exit(70)
+    _child(msg, fds, runtime)
+
+
+class Spares:
+    """One environment process forked ahead of demand into the spare pid namespace.
+
+    Moving a process into a cgroup can wait for an RCU grace period (milliseconds when
+    the host has been idle), so the spare enters its own fresh memory cgroup as soon as
+    it is forked, after the previous spawn. A ``spawn`` then only hands it the message
+    and descriptors over a socket pair; the runtime starts inside its cgroup, and the
+    reply names that cgroup for the host to account and remove."""
+
+    def __init__(self, inits: Inits, cgroup: dict[str, Any] | None, runtime: Any) -> None:
+        self.inits = inits
+        self.cgroup = cgroup
+        self.runtime = runtime
+        self.seq = 0
+        self.spare: tuple[int, socket.socket, str] | None = None
+
+    def prepare(self) -> None:
+        if self.spare is not None:
+            return
+        self.seq += 1
+        name = "spare-%d-%d" % (os.getpid(), self.seq)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = self.inits.fork_into_spare()
+        except BaseException:
+            ours.close()
+            theirs.close()
+            raise
+        if pid == 0:
+            code = 70
+            try:
+                ours.close()
+                _run_spare(theirs, self.cgroup, name, self.runtime)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+        theirs.close()
+        self.spare = (pid, ours, name)
+
+    def hand_off(self, msg: dict[str, Any], fds: list[int]) -> tuple[int, str | None]:
+        for attempt in (1, 2):
+            self.prepare()
+            assert self.spare is not None
+            pid, sock, name = self.spare
+            self.spare = None
+            ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+            try:
+                sock.sendmsg([json.dumps(msg).encode()], ancillary if fds else [])
+            except OSError:
+                if attempt == 2:
+                    raise
+                continue  # the spare died; it is reaped as usual, and a fresh one is made
+            finally:
+                sock.close()
+            return pid, (name if self.cgroup is not None else None)
+        raise AssertionError("unreachable")
+
+
+def _spawn(
+    msg: dict[str, Any], fds: list[int], runtime: Any, spares: Spares | None
+) -> tuple[int, str | None]:
+    if spares is not None:
         if msg.get("size_mb"):
             make_slot(msg)
-        pid = inits.fork_into_spare()
-    else:
-        pid = os.fork()
+        return spares.hand_off(msg, fds)
+    pid = os.fork()
     if pid == 0:
         code = 70
         try:
@@ -377,7 +508,7 @@ def _spawn(msg: dict[str, Any], fds: list[int], runtime: Any, inits: Inits | Non
                 sys.stderr.flush()
             finally:
                 os._exit(code)
-    return pid
+    return pid, None
 
 
 def serve(config: dict[str, Any], runtime: Any) -> None:
@@ -389,11 +520,12 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     strict = bool(config.get("strict"))
     inits = Inits(os.open("/proc/self/ns/pid", os.O_RDONLY)) if strict else None
+    spares = Spares(inits, config.get("cgroup"), runtime) if inits is not None else None
     gc.collect()
     if hasattr(gc, "freeze"):
         gc.freeze()  # keeps the GC from dirtying shared pages in children
-    if inits is not None:
-        inits.prepare()
+    if spares is not None:
+        spares.prepare()
     _send(control, {"op": "ready", "pid": os.getpid(), "python": "%d.%d" % sys.version_info[:2]})
     while True:
         ready, _, _ = select.select([control.fileno(), wake_r], [], [])
@@ -417,7 +549,9 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
         reply: dict[str, Any] = {"op": "done", "id": msg.get("id")}
         try:
             if msg["op"] == "spawn":
-                reply["pid"] = _spawn(dict(msg, strict=strict), fds, runtime, inits)
+                reply["pid"], reply["cgroup"] = _spawn(
+                    dict(msg, strict=strict), fds, runtime, spares
+                )
             elif msg["op"] == "slot" and strict:
                 make_slot(msg)
             elif msg["op"] == "drop_slot" and strict:
@@ -428,9 +562,9 @@ def serve(config: dict[str, Any], runtime: Any) -> None:
             for fd in fds:
                 os.close(fd)
         _send(control, reply)
-        if inits is not None and inits.spare is None:
+        if spares is not None and spares.spare is None:
             try:
-                inits.prepare()  # the next spawn's init, while this one's runtime boots
+                spares.prepare()  # the next spawn's process, while this one's runtime boots
             except OSError:
                 pass  # the next spawn tries again and reports the error
 
