@@ -246,7 +246,7 @@ def main() -> None:
                 name = f"cold-{index}"
                 create(client, name, HELLO)
                 cold += timed_http(server.port, f"/2015-03-31/functions/{name}/invocations", 1)
-            rate = {n: throughput(server.port, path, n, seconds) for n in (1, 2, 4)}
+            rate = {n: throughput(server.port, path, n, seconds) for n in (1, 2, 4, 8)}
             assert server.process is not None
             # Environments are the zygotes' children: two levels below the server.
             zygotes = [p for p in children(server.process.pid)]

@@ -110,15 +110,9 @@ class MetricStore:
         batch, self._pending = self._pending, []
         if not batch:
             return
-        folded: dict[tuple[str, str, str, str, int], list[float | str]] = {}
+        folded: dict[tuple[str, str, str, Dimensions, int], list[float | str]] = {}
         for s in batch:
-            key = (
-                s.scope,
-                s.namespace,
-                s.metric,
-                dimension_key(s.dimensions),
-                int(s.at // 60) * 60,
-            )
+            key = (s.scope, s.namespace, s.metric, s.dimensions, int(s.at // 60) * 60)
             row = folded.get(key)
             if row is None:
                 folded[key] = [s.unit, 1.0, s.value, s.value, s.value]
@@ -127,7 +121,11 @@ class MetricStore:
                 row[2] = float(row[2]) + s.value
                 row[3] = min(float(row[3]), s.value)
                 row[4] = max(float(row[4]), s.value)
-        rows = [(*key, *values) for key, values in folded.items()]
+        # The dimensions' text form is made once per folded row, not once per sample.
+        rows = [
+            (scope, namespace, metric, dimension_key(dims), minute, *values)
+            for (scope, namespace, metric, dims, minute), values in folded.items()
+        ]
         await self._storage.transact(lambda db: db.executemany(UPSERT, rows))
 
     async def aggregates(
