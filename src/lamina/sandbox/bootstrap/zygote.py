@@ -444,23 +444,8 @@ class Spares:
             theirs.close()
             raise
         if pid == 0:
-            code = 70
-            try:
-                ours.close()
-                _run_spare(theirs, self.cgroup, name, self.runtime)
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-            finally:
-                try:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
+            ours.close()
+            _child_main(lambda: _run_spare(theirs, self.cgroup, name, self.runtime))
         theirs.close()
         self.spare = (pid, ours, name)
 
@@ -492,23 +477,29 @@ def _spawn(
         return spares.hand_off(msg, fds)
     pid = os.fork()
     if pid == 0:
-        code = 70
-        try:
-            _child(msg, fds, runtime)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+        _child_main(lambda: _child(msg, fds, runtime))
     return pid, None
+
+
+def _child_main(work: Any) -> None:
+    """Run a forked child's work and leave with its exit code, never returning into the
+    zygote's own loop (70 when it failed before choosing one)."""
+    code = 70
+    try:
+        work()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def serve(config: dict[str, Any], runtime: Any) -> None:
