@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from lamina.arns import LATEST
 from lamina.engine.admission import Admission
-from lamina.engine.metrics import MetricsSink, NoMetrics
+from lamina.engine.metrics import MetricsSink
 from lamina.engine.resolver import FunctionResolver, Target
 from lamina.errors import TooManyRequestsException
 from lamina.lambda_.code_store import CodeStore
@@ -46,9 +46,9 @@ class Invoker:
         runtimes: RuntimeCatalog,
         admission: Admission,
         endpoint_url: Callable[[], str],
-        metrics: MetricsSink | None = None,
+        metrics: MetricsSink,
     ) -> None:
-        self._metrics: MetricsSink = metrics or NoMetrics()
+        self._metrics = metrics
         self.resolver = resolver
         self._pool = pool
         self._admission = admission

@@ -1,7 +1,6 @@
 """What the engine reports for CloudWatch-style metrics (namespace AWS/Lambda).
 
-The engine only calls this narrow interface; the metrics service implements it. `NoMetrics`
-stands in when no metrics service is wired.
+The engine only calls this narrow interface; the metrics service implements it.
 """
 
 from __future__ import annotations
@@ -29,28 +28,3 @@ class MetricsSink(Protocol):
     ) -> None: ...
 
     def sample_concurrency(self, snapshot: Callable[[], dict[str, dict[str, int]]]) -> None: ...
-
-
-class NoMetrics:
-    def invocation(
-        self,
-        *,
-        scope: str,
-        function: str,
-        qualifier: str | None,
-        executed_version: str,
-        duration_ms: float,
-        error: bool,
-    ) -> None:
-        return None
-
-    def throttle(self, *, scope: str, function: str, qualifier: str | None) -> None:
-        return None
-
-    def async_metric(
-        self, *, scope: str, function: str, name: str, value: float, unit: str
-    ) -> None:
-        return None
-
-    def sample_concurrency(self, snapshot: Callable[[], dict[str, dict[str, int]]]) -> None:
-        return None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 
 from lamina.arns import LATEST
+from lamina.background import BackgroundTasks
 from lamina.clock import Clock, lambda_timestamp
 from lamina.engine.admission import LocalAdmission
 from lamina.errors import (
@@ -63,7 +63,7 @@ class ConcurrencyService:
         self.provisioner: Provisioner | None = None
         self.releaser: Releaser | None = None
         self.image_key: Callable[[Scope, FunctionConfig], str] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         functions.on_change.append(self._changed)
         aliases.on_change.append(self._changed)
 
@@ -176,7 +176,7 @@ class ConcurrencyService:
     def _changed(self, scope: Scope, name: str) -> None:
         """Versions or aliases changed: provisioned environments nobody configures go."""
         if self.releaser is not None:
-            self._spawn(self._release_unwanted(scope, name))
+            self._tasks.spawn(self._release_unwanted(scope, name))
 
     async def _release_unwanted(self, scope: Scope, name: str) -> None:
         wanted: set[str] = set()
@@ -190,20 +190,9 @@ class ConcurrencyService:
         assert self.releaser is not None
         await self.releaser(scope, name, wanted)
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        async def run() -> None:
-            await work
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def close(self) -> None:
         """Stop provisioning; the next start provisions every stored configuration again."""
-        for task in self._tasks:
-            task.cancel()
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     def _check_provisioned_limits(
         self,
@@ -260,7 +249,7 @@ class ConcurrencyService:
         await self._storage.write([Put(PROVISIONED, scope.key, key, asdict(config))])
 
     def _start_provisioning(self, scope: Scope, config: ProvisionedConfig) -> None:
-        self._spawn(self._provision(scope, config))
+        self._tasks.spawn(self._provision(scope, config))
 
     async def _provision(self, scope: Scope, config: ProvisionedConfig) -> None:
         if self.provisioner is None:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from lamina.arns import LATEST
+from lamina.background import BackgroundTasks
 from lamina.clock import Clock
 from lamina.errors import (
     AwsError,
@@ -147,7 +148,7 @@ class EventSourceMappingService:
         self._queue_attributes = queue_attributes
         self._clock = clock
         self._settle_delay = settle_delay
-        self._settling: set[asyncio.Task[None]] = set()
+        self._settling = BackgroundTasks()
         self._results: dict[str, str | None] = {}
         self.on_change: list[Callable[[EventSourceMapping], Awaitable[None]]] = []
 
@@ -272,15 +273,10 @@ class EventSourceMappingService:
                 await self._settle(mapping)
 
     async def close(self) -> None:
-        for task in self._settling:
-            task.cancel()
-        while self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
+        await self._settling.cancel_all()
 
     def _settle_later(self, mapping: EventSourceMapping) -> None:
-        task = asyncio.get_running_loop().create_task(self._settle(mapping, delay=True))
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        self._settling.spawn(self._settle(mapping, delay=True))
 
     async def _settle(self, mapping: EventSourceMapping, *, delay: bool = False) -> None:
         if delay and self._settle_delay:

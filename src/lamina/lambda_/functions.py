@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina.arns import LATEST
+from lamina.background import BackgroundTasks
 from lamina.clock import Clock, lambda_timestamp
 from lamina.errors import (
     InvalidParameterValueException,
@@ -111,7 +112,7 @@ class FunctionService:
         self._clock = clock
         self._settle_delay = settle_delay
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._settling: set[asyncio.Task[None]] = set()
+        self._settling = BackgroundTasks()
         # Listeners told when a function's configuration changes (the invoke engine's cache).
         self.on_change: list[Callable[[Scope, str], None]] = []
         self.on_delete: list[Callable[[Scope, str], None]] = []  # the whole function went
@@ -314,15 +315,10 @@ class FunctionService:
 
     async def close(self) -> None:
         """Stop background settling; what it had not finished, the next start finishes."""
-        for task in self._settling:
-            task.cancel()
-        while self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
+        await self._settling.cancel_all()
 
     def _settle_later(self, scope: Scope, name: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._settle(scope, name, delay=True))
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        self._settling.spawn(self._settle(scope, name, delay=True))
 
     async def _settle(self, scope: Scope, name: str, *, delay: bool = False) -> None:
         """Prepare the code, then flip Pending → Active or InProgress → Successful."""
