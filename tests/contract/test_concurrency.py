@@ -356,3 +356,23 @@ def in_use(server: LiveServer) -> int:
     with urllib.request.urlopen(f"{server.url}/_lamina/concurrency") as response:
         snapshot = json.loads(response.read())["concurrentExecutions"]
     return sum(sum(functions.values()) for functions in snapshot.values())
+
+
+def test_provisioned_concurrency_fails_when_init_fails(lambda_client: Any) -> None:
+    name = create(
+        lambda_client,
+        Code={"ZipFile": zip_of({"handler.py": "import missing_module\n"})},
+        Publish=True,
+    )["FunctionName"]
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        config = lambda_client.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+        if config["Status"] != "IN_PROGRESS" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert config["Status"] == "FAILED"
+    assert config["StatusReason"] == "FUNCTION_ERROR_INIT_FAILURE"
+    assert config["AllocatedProvisionedConcurrentExecutions"] == 0
