@@ -376,3 +376,27 @@ def test_provisioned_concurrency_fails_when_init_fails(lambda_client: Any) -> No
     assert config["Status"] == "FAILED"
     assert config["StatusReason"] == "FUNCTION_ERROR_INIT_FAILURE"
     assert config["AllocatedProvisionedConcurrentExecutions"] == 0
+
+
+def test_reserved_equal_to_provisioned_throttles_latest(lambda_client: Any) -> None:
+    name = sleeper(lambda_client, Publish=True)
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=1
+    )
+    deadline = time.monotonic() + 30
+    while (
+        lambda_client.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")[
+            "Status"
+        ]
+        == "IN_PROGRESS"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert json.loads(
+        lambda_client.invoke(FunctionName=name, Qualifier="live")["Payload"].read()
+    ) == {"init": "provisioned-concurrency"}
+    with pytest.raises(ClientError) as latest:
+        lambda_client.invoke(FunctionName=name)
+    assert latest.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"

@@ -43,7 +43,9 @@ class Lease(Protocol):
 
 
 class Admission(Protocol):
-    def acquire(self, scope: str, function: str, *, cold: bool) -> Lease: ...
+    def acquire(
+        self, scope: str, function: str, *, cold: bool, provisioned: bool = False
+    ) -> Lease: ...
 
     def set_reserved(self, scope: str, function: str, reserved: int | None) -> None: ...
 
@@ -55,22 +57,27 @@ class _ScopeState:
     in_use: dict[str, int] = field(default_factory=dict)
     unreserved_in_use: int = 0
     reserved: dict[str, int] = field(default_factory=dict)
+    provisioned: dict[str, int] = field(default_factory=dict)  # READY environments
+    provisioned_running: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, tuple[float, float]] = field(default_factory=dict)  # (tokens, stamp)
 
 
 class _LocalLease:
-    __slots__ = ("_admission", "_function", "_released", "_scope")
+    __slots__ = ("_admission", "_function", "_provisioned", "_released", "_scope")
 
-    def __init__(self, admission: LocalAdmission, scope: str, function: str) -> None:
+    def __init__(
+        self, admission: LocalAdmission, scope: str, function: str, provisioned: bool
+    ) -> None:
         self._admission = admission
         self._scope = scope
         self._function = function
+        self._provisioned = provisioned
         self._released = False
 
     def release(self) -> None:
         if not self._released:
             self._released = True
-            self._admission._give_back(self._scope, self._function)
+            self._admission._give_back(self._scope, self._function, self._provisioned)
 
 
 class LocalAdmission:
@@ -81,12 +88,20 @@ class LocalAdmission:
         self._clock = clock
         self._scopes: dict[str, _ScopeState] = {}
 
-    def acquire(self, scope: str, function: str, *, cold: bool) -> Lease:
+    def acquire(self, scope: str, function: str, *, cold: bool, provisioned: bool = False) -> Lease:
+        """`provisioned`: the invocation runs in an initialised provisioned environment, whose
+        capacity was set aside when it was configured; everything else of a function with a
+        reservation shares what the provisioned environments leave of it."""
         state = self._scopes.setdefault(scope, _ScopeState())
         running = state.in_use.get(function, 0)
+        if provisioned:
+            state.in_use[function] = running + 1
+            _bump(state.provisioned_running, function, 1)
+            return _LocalLease(self, scope, function, True)
         reserved = state.reserved.get(function)
         if reserved is not None:
-            if running >= reserved:
+            on_demand = running - state.provisioned_running.get(function, 0)
+            if on_demand >= reserved - state.provisioned.get(function, 0):
                 raise throttled(ThrottleReason.RESERVED)
         elif state.unreserved_in_use >= self.unreserved_pool(scope):
             raise throttled(ThrottleReason.ACCOUNT)
@@ -95,12 +110,20 @@ class LocalAdmission:
         state.in_use[function] = running + 1
         if reserved is None:
             state.unreserved_in_use += 1
-        return _LocalLease(self, scope, function)
+        return _LocalLease(self, scope, function, False)
+
+    def set_provisioned(self, scope: str, function: str, total: int) -> None:
+        """How many provisioned environments of this function are ready."""
+        state = self._scopes.setdefault(scope, _ScopeState())
+        if total:
+            state.provisioned[function] = total
+        else:
+            state.provisioned.pop(function, None)
 
     def set_reserved(self, scope: str, function: str, reserved: int | None) -> None:
         state = self._scopes.setdefault(scope, _ScopeState())
         was_reserved = function in state.reserved
-        running = state.in_use.get(function, 0)
+        running = state.in_use.get(function, 0) - state.provisioned_running.get(function, 0)
         if reserved is None:
             state.reserved.pop(function, None)
         else:
@@ -134,10 +157,12 @@ class LocalAdmission:
         """Concurrent executions per scope and function (for metrics)."""
         return {scope: dict(s.in_use) for scope, s in self._scopes.items()}
 
-    def _give_back(self, scope: str, function: str) -> None:
+    def _give_back(self, scope: str, function: str, provisioned: bool) -> None:
         state = self._scopes[scope]
         state.in_use[function] -= 1
-        if function not in state.reserved:
+        if provisioned:
+            _bump(state.provisioned_running, function, -1)
+        elif function not in state.reserved:
             state.unreserved_in_use -= 1
 
     def _take_scaling_token(self, state: _ScopeState, function: str) -> bool:
@@ -150,3 +175,7 @@ class LocalAdmission:
             return False
         state.tokens[function] = (tokens - 1, now)
         return True
+
+
+def _bump(counts: dict[str, int], key: str, by: int) -> None:
+    counts[key] = counts.get(key, 0) + by

@@ -88,7 +88,10 @@ class Invoker:
         scope_key, name = request.scope.key, target.config.name
         try:
             lease = self._admission.acquire(
-                scope_key, name, cold=not self._pool.has_idle(image.key)
+                scope_key,
+                name,
+                cold=not self._pool.has_idle(image.key),
+                provisioned=self._pool.has_idle_provisioned(image.key),
             )
         except TooManyRequestsException:
             self._metrics.throttle(scope=scope_key, function=name, qualifier=request.qualifier)

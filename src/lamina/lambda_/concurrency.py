@@ -121,6 +121,7 @@ class ConcurrencyService:
     def forget(self, scope: Scope, name: str) -> None:
         """The function is gone: so is its reservation (its records went with it)."""
         self._admission.set_reserved(scope.key, name, None)
+        self._admission.set_provisioned(scope.key, name, 0)
 
     # --- provisioned --------------------------------------------------------------------
 
@@ -189,6 +190,7 @@ class ConcurrencyService:
                 wanted.add(self.image_key(scope, version))
         assert self.releaser is not None
         await self.releaser(scope, name, wanted)
+        await self._count_ready(scope, name)
 
     async def close(self) -> None:
         """Stop provisioning; the next start provisions every stored configuration again."""
@@ -272,3 +274,11 @@ class ConcurrencyService:
         else:
             settled = replace(config, status="FAILED", status_reason="FUNCTION_ERROR_INIT_FAILURE")
         await self._save(scope, settled)
+        await self._count_ready(scope, config.function_name)
+
+    async def _count_ready(self, scope: Scope, name: str) -> None:
+        """Tell admission how much of the reservation the ready environments set aside."""
+        total = sum(
+            c.allocated for c in await self.list_provisioned(scope, name) if c.status == "READY"
+        )
+        self._admission.set_provisioned(scope.key, name, total)

@@ -130,7 +130,11 @@ class EnvironmentPool:
 
     @staticmethod
     def _pick(idle: list[Environment]) -> Environment:
-        """The most recently used warm environment; a reset one only if none is warm."""
+        """A provisioned environment first, then the most recently used warm one; a reset
+        one only if none is warm."""
+        for index in range(len(idle) - 1, -1, -1):
+            if idle[index].pinned and idle[index].running:
+                return idle.pop(index)
         for index in range(len(idle) - 1, -1, -1):
             if idle[index].running:
                 return idle.pop(index)
@@ -139,6 +143,10 @@ class EnvironmentPool:
     def has_idle(self, key: str) -> bool:
         """Whether an invocation of this image would find a warm environment."""
         return bool(self._idle.get(key))
+
+    def has_idle_provisioned(self, key: str) -> bool:
+        """Whether an invocation of this image would run in a provisioned environment."""
+        return any(env.pinned and env.running for env in self._idle.get(key, ()))
 
     async def provision(self, image: FunctionImage, count: int) -> bool:
         """Keep exactly `count` initialised, pinned environments of this image.

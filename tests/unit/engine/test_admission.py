@@ -88,3 +88,20 @@ def test_scaling_rate_refills_continuously() -> None:
     admission.acquire("s", "f", cold=True)
     with pytest.raises(TooManyRequestsException):
         admission.acquire("s", "f", cold=True)
+
+
+def test_provisioned_environments_are_set_aside_from_the_reservation() -> None:
+    admission = LocalAdmission(Limits(), FakeClock())
+    admission.set_reserved("s", "f", 2)
+    admission.set_provisioned("s", "f", 2)
+    with pytest.raises(TooManyRequestsException) as excinfo:
+        admission.acquire("s", "f", cold=False)  # $LATEST: nothing left on demand
+    assert reason(excinfo) == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    first = admission.acquire("s", "f", cold=False, provisioned=True)
+    admission.acquire("s", "f", cold=False, provisioned=True)
+    assert admission.in_use("s", "f") == 2
+    first.release()
+    admission.set_provisioned("s", "f", 1)
+    admission.acquire("s", "f", cold=False)  # one of the two is on demand again
+    with pytest.raises(TooManyRequestsException):
+        admission.acquire("s", "f", cold=False)
