@@ -258,3 +258,22 @@ def test_fifo_order_is_kept_per_message_group(live: LiveServer) -> None:
         assert seen == sorted(seen) and len(seen) == 20
     assert "SequenceNumber" in records[0]["attributes"]
     c.delete_event_source_mapping(UUID=uuid)
+
+
+def test_batch_visibility_is_stretched_past_window_and_timeout(live: LiveServer) -> None:
+    """Queue visibility 1 s, function timeout 1 s, window 2 s: AWS keeps a received batch
+    invisible for window + timeout + 30 s, so a failed batch does not come straight back."""
+    c, sqs = live.client(), live.client("sqs")
+    out_url, _ = new_queue(sqs)
+    source_url, source_arn = new_queue(sqs, VisibilityTimeout="1")
+    name = reporter(c, out_url, "fail", Timeout=1)
+    uuid = c.create_event_source_mapping(
+        EventSourceArn=source_arn, FunctionName=name, BatchSize=10, MaximumBatchingWindowInSeconds=2
+    )["UUID"]
+    wait_state(c, uuid, "Enabled")
+    sqs.send_message(QueueUrl=source_url, MessageBody="once")
+    assert len(drain_records(sqs, out_url, 1)) == 1
+    time.sleep(4)  # past the queue's own 1 s timeout several times over
+    assert drain_records(sqs, out_url, 1, timeout=1) == []
+    assert counts(sqs, source_url) == (0, 1)
+    c.delete_event_source_mapping(UUID=uuid)

@@ -41,6 +41,7 @@ PAYLOAD_HEADROOM = 512 * 1024  # room for record metadata around the bodies
 THROTTLE_BACKOFF = (0.05, 2.0)  # first and longest pause after a throttle
 ERROR_BACKOFF = 1.0  # pause after a missing function, queue or a system error
 ZERO_CONCURRENCY_PAUSE = 1.0
+VISIBILITY_CHECK = 5.0  # seconds between looks at the queue's and the function's timeouts
 
 OK = "OK"
 FUNCTION_FAILED = "PROBLEM: Function call failed"
@@ -72,6 +73,8 @@ class SqsPoller:
         self._stopping = False
         self._last_growth = 0.0
         self._throttles = 0
+        self._visibility_checked = 0.0
+        self._visibility_look: asyncio.Future[int | None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -144,10 +147,36 @@ class SqsPoller:
             if pause:
                 await asyncio.sleep(pause)
 
+    async def _visibility(self) -> int | None:
+        """AWS stretches a batch's visibility timeout to window + function timeout + 30 s when
+        the queue's own timeout is shorter than window + function timeout (looked up at most
+        every VISIBILITY_CHECK seconds; concurrent slots share one look)."""
+        now = time.monotonic()
+        if self._visibility_look is None or now - self._visibility_checked >= VISIBILITY_CHECK:
+            self._visibility_checked = now
+            self._visibility_look = asyncio.ensure_future(self._look_up_visibility())
+        return await asyncio.shield(self._visibility_look)
+
+    async def _look_up_visibility(self) -> int | None:
+        try:
+            target = await self._invoker.resolver.resolve(
+                self._scope, self.mapping.function_name, self.mapping.qualifier
+            )
+            attributes = await self._sqs.attributes(self.mapping.event_source_arn)
+        except AwsError:
+            return None
+        needed = (self.mapping.maximum_batching_window or 0) + target.config.timeout
+        queue_visibility = int(attributes.get("VisibilityTimeout", "30"))
+        return needed + 30 if needed > queue_visibility else None
+
     async def _gather(self) -> list[ReceivedMessage]:
         wanted = self.mapping.batch_size
+        visibility = await self._visibility()
         messages = await self._sqs.receive(
-            self.mapping.event_source_arn, min(wanted, 10), wait_seconds=LONG_POLL_SECONDS
+            self.mapping.event_source_arn,
+            min(wanted, 10),
+            visibility_timeout=visibility,
+            wait_seconds=LONG_POLL_SECONDS,
         )
         window = self.mapping.maximum_batching_window
         if not messages or not window:
@@ -163,6 +192,7 @@ class SqsPoller:
             more = await self._sqs.receive(
                 self.mapping.event_source_arn,
                 min(wanted - len(messages), 10),
+                visibility_timeout=visibility,
                 wait_seconds=remaining,
             )
             messages += more
