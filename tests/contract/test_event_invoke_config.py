@@ -247,7 +247,7 @@ def test_seed_commands_work_verbatim(server: LiveServer, tmp_path: Path) -> None
     assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}
     # CLI v2 prints timestamps in ISO 8601 unless cli_timestamp_format says otherwise.
     assert put["LastModified"].startswith("20")
-    destination = "arn:aws:sqs:us-east-1:000000000000:destination"
+    destination = "arn:aws:sqs:us-east-2:123456789012:destination"  # as the seed writes it
     updated = json.loads(
         aws(
             server,
@@ -264,14 +264,15 @@ def test_seed_commands_work_verbatim(server: LiveServer, tmp_path: Path) -> None
         "OnSuccess": {},
         "OnFailure": {"Destination": destination},
     }
-    dlq = "arn:aws:sqs:us-east-1:000000000000:my-dlq"
+    dlq = "arn:aws:sns:us-east-2:123456789012:my-topic"  # as the seed writes it
+    create(client, "my-function")
     configured = json.loads(
         aws(
             server,
             "lambda",
             "update-function-configuration",
             "--function-name",
-            "error",
+            "my-function",
             "--dead-letter-config",
             f"TargetArn={dlq}",
         ).stdout
