@@ -206,13 +206,14 @@ def test_seed_commands_work_verbatim(server: LiveServer, tmp_path: Path) -> None
     """Seed 004's commands, with only --endpoint-url added."""
     client = server.client()
     create(client, "error")
+    create(client, "my-function")
     out = tmp_path / "response.json"
     invoked = aws(
         server,
         "lambda",
         "invoke",
         "--function-name",
-        "error",
+        "my-function",
         "--invocation-type",
         "Event",
         "--cli-binary-format",
@@ -265,7 +266,6 @@ def test_seed_commands_work_verbatim(server: LiveServer, tmp_path: Path) -> None
         "OnFailure": {"Destination": destination},
     }
     dlq = "arn:aws:sns:us-east-2:123456789012:my-topic"  # as the seed writes it
-    create(client, "my-function")
     configured = json.loads(
         aws(
             server,
