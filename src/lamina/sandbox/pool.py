@@ -72,6 +72,13 @@ class EnvironmentPool:
         runtime_dir = self.work_dir / "runtime"
         shutil.rmtree(runtime_dir, ignore_errors=True)
         self._reveal = build_runtime_dir(runtime_dir)
+        under_tmp = [path for path in self._reveal if path == "/tmp" or path.startswith("/tmp/")]
+        if policy.namespaces and under_tmp:
+            # Every environment gets a private /tmp, which covers anything installed there.
+            logger.warning(
+                "boto3 and its dependencies are installed under /tmp (%s); functions will not"
+                " be able to import them. Install Lamina outside /tmp.", ", ".join(under_tmp)
+            )
         self._host = HostContext(
             policy=policy,
             trees=MountTrees() if policy.namespaces else None,
