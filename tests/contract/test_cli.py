@@ -36,17 +36,11 @@ def aws_json(server: LiveServer, *args: str) -> Any:
     return json.loads(aws(server, *args).stdout)
 
 
-def test_cli_v2_is_the_one_used() -> None:
-    version = subprocess.run([AWS, "--version"], capture_output=True, text=True, check=True)
-    assert version.stdout.startswith("aws-cli/2.")
-
-
-def test_function_lifecycle_with_the_cli(server: LiveServer, tmp_path: Path) -> None:
-    name = unique("cli")
-    package = tmp_path / "function.zip"
+def create_function_args(name: str, folder: Path) -> list[str]:
+    """`aws lambda create-function` for the hello-world package, written into `folder`."""
+    package = folder / "function.zip"
     package.write_bytes(hello_zip())
-    created = aws_json(
-        server,
+    return [
         "lambda",
         "create-function",
         "--function-name",
@@ -59,7 +53,17 @@ def test_function_lifecycle_with_the_cli(server: LiveServer, tmp_path: Path) -> 
         "handler.handler",
         "--zip-file",
         f"fileb://{package}",
-    )
+    ]
+
+
+def test_cli_v2_is_the_one_used() -> None:
+    version = subprocess.run([AWS, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("aws-cli/2.")
+
+
+def test_function_lifecycle_with_the_cli(server: LiveServer, tmp_path: Path) -> None:
+    name = unique("cli")
+    created = aws_json(server, *create_function_args(name, tmp_path))
     assert created["State"] == "Pending" and created["FunctionName"] == name
     aws(server, "lambda", "wait", "function-active-v2", "--function-name", name)
     got = aws_json(server, "lambda", "get-function", "--function-name", name)
@@ -107,23 +111,7 @@ def test_cli_errors(server: LiveServer, tmp_path: Path) -> None:
     invalid = aws(server, "lambda", "get-function", "--function-name", "bad!name", check=False)
     assert "(ValidationException)" in invalid.stderr
     assert "1 validation error detected: Value 'bad!name' at 'functionName'" in invalid.stderr
-    package = tmp_path / "function.zip"
-    package.write_bytes(hello_zip())
-    name = unique("cli")
-    args = [
-        "lambda",
-        "create-function",
-        "--function-name",
-        name,
-        "--runtime",
-        "python3.12",
-        "--role",
-        ROLE,
-        "--handler",
-        "handler.handler",
-        "--zip-file",
-        f"fileb://{package}",
-    ]
+    args = create_function_args(unique("cli"), tmp_path)
     aws(server, *args)
     duplicate = aws(server, *args, check=False)
     assert "(ResourceConflictException)" in duplicate.stderr
