@@ -44,8 +44,3 @@ def parse_function_ref(value: str) -> FunctionRef | None:
 def function_arn(region: str, account_id: str, name: str, qualifier: str | None = None) -> str:
     arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
     return f"{arn}:{qualifier}" if qualifier else arn
-
-
-def role_account(role_arn: str) -> str | None:
-    match = re.match(r"arn:aws[a-zA-Z-]*:iam::(\d{12}):", role_arn)
-    return match[1] if match else None

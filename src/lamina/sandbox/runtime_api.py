@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import socket
 import struct
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -76,7 +75,6 @@ class RuntimeApi:
         self.address = ""
         self.waiter: asyncio.Future[Outcome] | None = None
         self.expected_uid: int | None = None
-        self.delivered_at = 0.0
         self._server: asyncio.AbstractServer | None = None
         self._parked: _Connection | None = None
         self._outbox: tuple[str, bytes] | None = None
@@ -111,7 +109,6 @@ class RuntimeApi:
         if parked is not None:
             self._parked = None
             self._current = request_id
-            self.delivered_at = time.perf_counter()
             parked.write(response)
         else:
             self._outbox = (request_id, response)
@@ -131,7 +128,6 @@ class RuntimeApi:
         if outbox is not None:
             self._outbox = None
             self._current = outbox[0]
-            self.delivered_at = time.perf_counter()
             conn.write(outbox[1])
         else:
             self._parked = conn

@@ -19,10 +19,6 @@ class BatchResult:
 
     failed: frozenset[str] | None
 
-    @property
-    def whole_batch_failed(self) -> bool:
-        return self.failed is None
-
 
 ALL_FAILED = BatchResult(None)
 ALL_SUCCEEDED = BatchResult(frozenset())

@@ -30,14 +30,6 @@ INSERT_EVENT = """
 INSERT INTO log_events (scope, log_group, log_stream, timestamp, ingestion, message)
 VALUES (?, ?, ?, ?, ?, ?)
 """
-SELECT_STREAM = """
-SELECT timestamp, message FROM log_events
-WHERE scope = ? AND log_group = ? AND log_stream = ? ORDER BY id
-"""
-SELECT_GROUP = """
-SELECT log_stream, timestamp, message FROM log_events
-WHERE scope = ? AND log_group = ? ORDER BY id
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +74,6 @@ class LogStore:
         batch, self._pending = self._pending, []
         if batch:
             await self._storage.transact(lambda db: _write(db, batch))
-
-    async def stream_events(self, scope: str, group: str, stream: str) -> list[tuple[int, str]]:
-        await self.flush()
-        return await self._storage.transact(
-            lambda db: list(db.execute(SELECT_STREAM, (scope, group, stream)))
-        )
-
-    async def group_events(self, scope: str, group: str) -> list[tuple[str, int, str]]:
-        await self.flush()
-        return await self._storage.transact(
-            lambda db: list(db.execute(SELECT_GROUP, (scope, group)))
-        )
 
     async def _flush_loop(self) -> None:
         while not self._closing:
